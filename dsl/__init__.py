@@ -1,0 +1,1 @@
+"""The ``.spk`` language front end: text -> syntax tree -> elaborated Network."""

@@ -1,0 +1,316 @@
+"""The simulator against hand-computed traces, the reference interpreter, and statistics.
+
+Behavioural tests are written once and run on every engine (the fast
+simulator and the reference interpreter), as each rule of
+``docs/semantics.md`` must hold on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from scipy import stats
+from strategies import Case, cases
+
+import spikec
+from spikec import SimulationError
+from spikec.backends.reference import reference_simulate
+
+Engine = Callable[..., spikec.SimResult]
+
+
+def fast(net: spikec.Network, steps: int, **kw: Any) -> spikec.SimResult:
+    return spikec.simulate(net, steps, record="all", potentials=True, **kw)
+
+
+ENGINES = {"fast": fast, "reference": reference_simulate}
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return ENGINES[request.param]
+
+
+def one(threshold: float = 1.0, **params: float) -> spikec.Network:
+    """An input 'x' feeding a neuron 'y' through weight 1, delay 1."""
+    net = spikec.Network()
+    net.input("x")
+    net.neuron("y", threshold=threshold, **params)
+    net.synapse("x", "y")
+    return net
+
+
+class TestHandTraces:
+    def test_threshold_is_inclusive(self, engine: Engine) -> None:
+        r = engine(one(threshold=1.0, decay=1.0), 4, inputs={"x": [0, 2]})
+        assert r.spike_times("y") == [[1, 3]]
+
+    def test_below_threshold_does_not_fire(self, engine: Engine) -> None:
+        r = engine(one(threshold=1.0 + 2**-40, decay=1.0), 4, inputs={"x": [0, 2]})
+        assert r.spike_times("y") == [[]]
+
+    def test_perfect_integrator_counts(self, engine: Engine) -> None:
+        # threshold 3, no leak: fires on the third arrival (steps 1, 2, 3), then resets.
+        r = engine(one(threshold=3.0), 8, inputs={"x": [0, 1, 2, 3, 4, 5]})
+        assert r.spike_times("y") == [[3, 6]]
+        assert r.potentials["y"][0].tolist() == [0, 1, 2, 3, 1, 2, 3, 0]
+
+    def test_leak_after_a_non_spike(self, engine: Engine) -> None:
+        # decay 0.5: V after integration = 1, 1.5, 0.75, 0.375 ...
+        net = one(threshold=10.0, decay=0.5)
+        r = engine(net, 5, inputs={"x": [0, 1]})
+        assert r.potentials["y"][0].tolist() == [0.0, 1.0, 1.5, 0.75, 0.375]
+
+    def test_reset_after_a_spike(self, engine: Engine) -> None:
+        # reset = 0.5: after the spike at 1 the potential restarts at 0.5, not 0.
+        r = engine(one(threshold=1.0, reset=0.5), 4, inputs={"x": [0, 1]})
+        assert r.spike_times("y") == [[1, 2]]
+        assert r.potentials["y"][0].tolist() == [0.0, 1.0, 1.5, 0.5]
+
+    def test_bias_every_step(self, engine: Engine) -> None:
+        net = spikec.Network()
+        net.neuron("y", threshold=1.0, bias=0.25)
+        r = engine(net, 9)
+        assert r.spike_times("y") == [[3, 7]]
+
+    def test_v0_is_the_potential_before_step_0(self, engine: Engine) -> None:
+        net = spikec.Network()
+        net.neuron("y", threshold=1.0, bias=0.25, v0=0.75)
+        r = engine(net, 6)
+        assert r.spike_times("y") == [[0, 4]]
+
+    def test_injected_current(self, engine: Engine) -> None:
+        net = spikec.Network()
+        net.neuron("y", threshold=1.0, decay=1.0)
+        r = engine(net, 4, currents={"y": [0.5, 1.0, 2.0, 0.99]})
+        assert r.spike_times("y") == [[1, 2]]
+
+    def test_delay_moves_arrival(self, engine: Engine) -> None:
+        net = spikec.Network()
+        net.input("x")
+        net.neuron("y", decay=1.0)
+        net.synapse("x", "y", delay=3)
+        r = engine(net, 8, inputs={"x": [0, 4]})
+        assert r.spike_times("y") == [[3, 7]]
+
+    def test_parallel_synapses_add(self, engine: Engine) -> None:
+        # two synapses of weight 1 with the same delay reach threshold 2 together;
+        # with different delays they arrive apart and a memoryless gate never fires.
+        net = spikec.Network()
+        net.input("x")
+        net.neuron("same", threshold=2.0, decay=1.0)
+        net.neuron("apart", threshold=2.0, decay=1.0)
+        net.synapse("x", "same")
+        net.synapse("x", "same")
+        net.synapse("x", "apart", delay=1)
+        net.synapse("x", "apart", delay=2)
+        r = engine(net, 5, inputs={"x": [0]})
+        assert r.spike_times("same") == [[1]]
+        assert r.spike_times("apart") == [[]]
+
+    def test_inhibition(self, engine: Engine) -> None:
+        net = spikec.Network()
+        net.input("a")
+        net.input("b")
+        net.neuron("y", decay=1.0)
+        net.synapse("a", "y", weight=1.0)
+        net.synapse("b", "y", weight=-1.0)
+        r = engine(net, 4, inputs={"a": [0, 1], "b": [1]})
+        assert r.spike_times("y") == [[1]]
+
+    def test_stochastic_loser_keeps_leaked_potential(self, engine: Engine) -> None:
+        # p = 0 never fires: the potential keeps integrating (leak 0) as if below threshold.
+        r = engine(one(threshold=1.0, p=0.0), 4, inputs={"x": [0, 1, 2]})
+        assert r.spike_times("y") == [[]]
+        assert r.potentials["y"][0].tolist() == [0.0, 1.0, 2.0, 3.0]
+        r = engine(one(threshold=1.0, p=0.0, decay=0.5), 4, inputs={"x": [0]})
+        assert r.potentials["y"][0].tolist() == [0.0, 1.0, 0.5, 0.25]
+
+    def test_input_spike_acts_one_step_later_at_earliest(self, engine: Engine) -> None:
+        r = engine(one(decay=1.0), 3, inputs={"x": [0]})
+        assert r.spike_times("x") == [[0]]
+        assert r.spike_times("y") == [[1]]
+
+    def test_per_trial_inputs(self, engine: Engine) -> None:
+        r = engine(one(decay=1.0), 4, trials=3, inputs={"x": [[0], [], [1, 2]]})
+        assert r.spike_times("y") == [[1], [], [2, 3]]
+
+    def test_majority_of_language_spec(self, engine: Engine) -> None:
+        net = spikec.Network()
+        for i in range(3):
+            net.input(f"x[{i}]")
+        net.neuron("maj", threshold=2, decay=1)
+        for i in range(3):
+            net.synapse(f"x[{i}]", "maj")
+        net.neuron("slow", threshold=1, decay=1)
+        net.synapse("maj", "slow", weight=1, delay=4)
+        r = engine(net, 8, inputs={"x[0]": [0, 2], "x[1]": [0]})
+        assert r.spike_times("maj") == [[1]]
+        assert r.spike_times("slow") == [[5]]
+
+
+@given(cases())
+def test_fast_equals_reference(case: Case) -> None:
+    kw = dict(inputs=case.inputs, currents=case.currents, seed=case.seed, trials=case.trials)
+    a = fast(case.net, case.steps, **kw)
+    b = reference_simulate(case.net, case.steps, **kw)
+    for name in b.spikes:
+        np.testing.assert_array_equal(a.spikes[name], b.spikes[name], err_msg=name)
+    for name in b.potentials:
+        np.testing.assert_array_equal(a.potentials[name], b.potentials[name], err_msg=name)
+
+
+@given(cases())
+def test_trial_sharding_is_identical(case: Case) -> None:
+    """Trials run in two shards (via trial_offset) equal the single run."""
+    if case.trials < 2:
+        return
+    per_trial = {k: v for k, v in case.inputs.items() if v and isinstance(v[0], list)}
+    shared = {k: v for k, v in case.inputs.items() if k not in per_trial}
+    whole = spikec.simulate(case.net, case.steps, inputs=case.inputs, currents=case.currents,
+                            seed=case.seed, trials=case.trials, record="all")
+    cut = 1
+    parts = []
+    for lo, hi in ((0, cut), (cut, case.trials)):
+        inputs = {**shared, **{k: v[lo:hi] for k, v in per_trial.items()}}
+        parts.append(spikec.simulate(case.net, case.steps, inputs=inputs,
+                                     currents=case.currents, seed=case.seed,
+                                     trials=hi - lo, trial_offset=lo, record="all"))
+    for name, arr in whole.spikes.items():
+        np.testing.assert_array_equal(arr, np.concatenate([p.spikes[name] for p in parts]))
+
+
+def stochastic_net(p: float) -> spikec.Network:
+    net = spikec.Network()
+    net.neuron("s", threshold=0.0, decay=1.0, p=p)  # over threshold every step
+    return net
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_stochastic_rate_within_binomial_bounds(p: float) -> None:
+    steps, trials = 2000, 8
+    r = spikec.simulate(stochastic_net(p), steps, trials=trials, seed=7)
+    k = int(r.spikes["s"].sum())
+    n = steps * trials
+    # two-sided exact binomial test; a correct simulator fails it 1 time in 10^6
+    assert stats.binomtest(k, n, p).pvalue > 1e-6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+def test_stochastic_draws_are_independent_across_steps(seed: int) -> None:
+    """Runs of spikes of a p=0.5 neuron: the lag-1 pair counts fit independence (chi-square)."""
+    r = spikec.simulate(stochastic_net(0.5), 20000, seed=seed)
+    s = r.spikes["s"][0].astype(int)
+    pairs = np.bincount(2 * s[:-1] + s[1:], minlength=4)
+    assert stats.chisquare(pairs).pvalue > 1e-4
+
+
+def test_same_seed_reproduces_and_other_seed_differs() -> None:
+    net = stochastic_net(0.5)
+    a = spikec.simulate(net, 200, trials=4, seed=3).spikes["s"]
+    b = spikec.simulate(net, 200, trials=4, seed=3).spikes["s"]
+    c = spikec.simulate(net, 200, trials=4, seed=4).spikes["s"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # trials of one run are independent streams, not copies
+    assert not np.array_equal(a[0], a[1])
+
+
+def test_draw_blocks_do_not_change_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    from spikec.backends import simulator
+
+    net = stochastic_net(0.3)
+    a = spikec.simulate(net, 300, trials=2, seed=1).spikes["s"]
+    monkeypatch.setattr(simulator, "_DRAW_BLOCK", 7)
+    b = spikec.simulate(net, 300, trials=2, seed=1).spikes["s"]
+    np.testing.assert_array_equal(a, b)
+
+
+def test_file_poisson_stimulus_rate_and_override() -> None:
+    net = spikec.Network()
+    net.input("x")
+    net.stimulus("x", rate=0.2)
+    r = spikec.simulate(net, 5000, seed=2)
+    assert stats.binomtest(int(r.spikes["x"].sum()), 5000, 0.2).pvalue > 1e-6
+    # an API input overrides the file stimulus
+    r = spikec.simulate(net, 10, inputs={"x": [3]})
+    assert r.spike_times("x") == [[3]]
+
+
+def test_file_spike_times_stimulus() -> None:
+    net = one(decay=1.0)
+    net.stimulus("x", [0, 4])
+    assert spikec.simulate(net, 6).spike_times("y") == [[1, 5]]
+
+
+def test_bool_raster_inputs() -> None:
+    raster = np.zeros((2, 5), dtype=bool)
+    raster[0, 1] = raster[1, 3] = True
+    r = spikec.simulate(one(decay=1.0), 5, trials=2, inputs={"x": raster})
+    assert r.spike_times("y") == [[2], [4]]
+
+
+def test_long_delays_beyond_the_run_are_harmless() -> None:
+    net = spikec.Network()
+    net.input("x")
+    net.neuron("y", decay=1.0)
+    net.synapse("x", "y", delay=10**9)  # would be a huge ring buffer if kept
+    net.synapse("x", "y", delay=2)
+    assert spikec.simulate(net, 5, inputs={"x": [0]}).spike_times("y") == [[2]]
+
+
+def test_record_subset_and_events() -> None:
+    net = one(decay=1.0)
+    r = spikec.simulate(net, 5, inputs={"x": [0, 1]}, record=["y"])
+    assert list(r.spikes) == ["y"]
+    assert r.spikes["y"].shape == (1, 5)
+    assert r.synaptic_events == 2
+
+
+def test_record_defaults_to_probes() -> None:
+    net = one(decay=1.0)
+    net.probe("y")
+    assert list(spikec.simulate(net, 3).spikes) == ["y"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": -1}, r"^error: steps must be an integer >= 0, got -1$"),
+        ({"trials": 0}, r"^error: trials must be an integer >= 1, got 0$"),
+        ({"inputs": {"z": [1]}}, r"^error: no input neuron named 'z'$"),
+        ({"inputs": {"xx": [1]}}, r"did you mean 'x'"),
+        ({"inputs": {"y": [1]}}, r"^error: input 'y' is a neuron, not an input neuron$"),
+        ({"inputs": {"x": [-1]}}, r"^error: input 'x': spike steps must be >= 0, got -1$"),
+        ({"inputs": {"x": [0.5]}}, r"spike steps must be integers, got 0.5"),
+        ({"inputs": {"x": [[0], [1]]}}, r"2 per-trial spike lists for 1 trials"),
+        ({"currents": {"x": 1.0}}, r"input neurons have no potential"),
+        ({"currents": {"y": [1.0, 2.0]}}, r"shape \(2,\) is none of"),
+        ({"record": ["q"]}, r"^error: record: no neuron named 'q'$"),
+        ({"max_memory": 10}, r"needs about .* over the limit of 10 bytes;"),
+    ],
+)
+def test_bad_runs_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    args = {"steps": 5, **kwargs}
+    with pytest.raises(SimulationError, match=message):
+        spikec.simulate(one(), **args)
+
+
+def test_memory_limit_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPIKEC_MAX_MEMORY", "1K")
+    with pytest.raises(SimulationError, match="over the limit"):
+        spikec.simulate(one(), 1000, trials=10)
+    monkeypatch.setenv("SPIKEC_MAX_MEMORY", "lots")
+    with pytest.raises(SimulationError, match="cannot read 'lots' as a size"):
+        spikec.simulate(one(), 10)
+
+
+def test_zero_steps() -> None:
+    r = spikec.simulate(one(), 0)
+    assert r.spikes["y"].shape == (1, 0)
+    assert r.spike_times("y") == [[]]
