@@ -65,9 +65,12 @@ class SpikecError(Exception):
         text = self.location.text
         if text is None:
             return head
-        line = text.rstrip("\n").expandtabs(1)
-        caret = " " * (max(self.location.column, 1) - 1) + "^"
-        return f"{head}\n    {line}\n    {caret}"
+        # Show the line without its indentation, four spaces in, caret shifted to match.
+        line = text.rstrip("\r\n").expandtabs(1)
+        stripped = line.lstrip()
+        column = max(self.location.column - (len(line) - len(stripped)), 1)
+        caret = " " * (column - 1) + "^"
+        return f"{head}\n    {stripped}\n    {caret}"
 
     def __str__(self) -> str:
         return self.render()
