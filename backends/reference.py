@@ -15,13 +15,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from spikec.network import Network
-from spikec.verify import verify
+import numpy as np
 
 from spikec.backends.simulator import SimResult
 from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
-
-import numpy as np
+from spikec.network import Network
+from spikec.verify import verify
 
 __all__ = ["reference_simulate"]
 
@@ -53,7 +52,7 @@ def reference_simulate(
         pending: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for t in range(steps):
             arriving = pending.pop(t, {})
-            uniforms = dict(zip(stochastic, rng.random(len(stochastic)).tolist()))
+            uniforms = dict(zip(stochastic, rng.random(len(stochastic)).tolist(), strict=True))
             fired_now = []
             for n in neurons:
                 if n.is_input:

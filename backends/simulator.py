@@ -33,11 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
 from spikec.errors import SimulationError, did_you_mean
 from spikec.network import Network
 from spikec.verify import verify
-
-from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
 
 __all__ = ["Simulator", "SimResult", "simulate", "DEFAULT_MAX_MEMORY"]
 
@@ -185,7 +184,7 @@ class Simulator:
         pot_names = (
             list(rec_names) if potentials is True
             else [] if potentials is False
-            else self._check_names(list(potentials), "potentials")  # type: ignore[arg-type]
+            else self._check_names(list(potentials), "potentials")
         )
         indptr, offset, weight, ring_len = self._csr(steps)
         n = self.n
@@ -261,7 +260,7 @@ class Simulator:
             # 4. deliver
             active = np.flatnonzero(fired)
             if len(active):
-                b, j = np.divmod(active, n)
+                trial_of, j = np.divmod(active, n)
                 starts = indptr[j]
                 counts = indptr[j + 1] - starts
                 total = int(counts.sum())
@@ -272,7 +271,7 @@ class Simulator:
                     pos += np.repeat(starts - ends + counts, counts)
                     target = offset[pos] + t * n
                     target %= ln
-                    target += np.repeat(trial_base[b], counts)
+                    target += np.repeat(trial_base[trial_of], counts)
                     np.add.at(ring_flat, target, weight[pos])
             if bar is not None and (t + 1) % tick == 0:
                 bar.update(tick)

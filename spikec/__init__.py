@@ -12,6 +12,7 @@ The public API::
 """
 
 from spikec._version import __version__
+from spikec.api import SimResult, Simulator, load, loads, open_network, simulate
 from spikec.errors import (
     NetworkError,
     NetworkFileError,
@@ -24,8 +25,6 @@ from spikec.network import Network, Neuron, PoissonRate, Probe, SpikeTimes, Syna
 from spikec.printer import format_network
 from spikec.serialize import load_network, save
 from spikec.verify import verify
-
-from spikec.api import SimResult, Simulator, load, loads, open_network, simulate
 
 __all__ = [
     "__version__",

@@ -55,13 +55,13 @@ def _binary(spikes: np.ndarray) -> list[Any]:
         out = []
         for trial in spikes:
             steps = np.flatnonzero(trial.any(axis=1))
-            out.append([[int(t), sum(p for p, s in zip(powers, trial[t]) if s)] for t in steps])
+            out.append([[int(t), sum(p for p, s in zip(powers, trial[t], strict=True) if s)] for t in steps])
         return out
     weights = np.left_shift(np.int64(1), np.arange(k, dtype=np.int64))
     values = spikes.astype(np.int64) @ weights  # (trials, steps)
     return [
         [[int(t), int(row[t])] for t in np.flatnonzero(trial.any(axis=1))]
-        for trial, row in zip(spikes, values)
+        for trial, row in zip(spikes, values, strict=True)
     ]
 
 

@@ -238,13 +238,17 @@ class Network:
     ) -> str:
         """Add a neuron and return its name."""
         owner = f"neuron '{name}'"
-        values = {
-            key: _real(owner, key, value, loc)
-            for key, value in zip(
-                NEURON_PARAMS, (threshold, decay, reset, bias, p, v0), strict=True
-            )
-        }
-        neuron = Neuron(name, **values, loc=loc, tags=frozenset(tags))
+        neuron = Neuron(
+            name,
+            threshold=_real(owner, "threshold", threshold, loc),
+            decay=_real(owner, "decay", decay, loc),
+            reset=_real(owner, "reset", reset, loc),
+            bias=_real(owner, "bias", bias, loc),
+            p=_real(owner, "p", p, loc),
+            v0=_real(owner, "v0", v0, loc),
+            loc=loc,
+            tags=frozenset(tags),
+        )
         check_neuron(neuron)
         self._add(neuron)
         return name
@@ -328,7 +332,7 @@ class Network:
                 )
         self.graph.add_edges_from(
             (a, b, {"weight": wi, "delay": di})
-            for a, b, wi, di in zip(pre, post, w.tolist(), d.tolist())
+            for a, b, wi, di in zip(pre, post, w.tolist(), d.tolist(), strict=True)
         )
 
     def probe(
@@ -374,7 +378,7 @@ class Network:
             self.stimuli[name] = PoissonRate(r)
         else:
             assert times is not None
-            steps = []
+            steps: list[int] = []
             for t in times:
                 if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
                     raise VerifyError(
@@ -394,7 +398,7 @@ class Network:
             raise NetworkError(
                 f"neuron '{name}': unknown parameter '{bad}'{did_you_mean(bad, NEURON_PARAMS)}"
             )
-        values = {k: _real(old.describe(), k, v, old.loc) for k, v in params.items()}
+        values: dict[str, Any] = {k: _real(old.describe(), k, v, old.loc) for k, v in params.items()}
         new = replace(old, **values)
         check_neuron(new)
         self.graph.nodes[name]["neuron"] = new

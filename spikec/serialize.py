@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from spikec.errors import NetworkFileError, SourceLocation, SpikecError
-from spikec.network import NEURON_PARAMS, Network, PoissonRate, SpikeTimes
+from spikec.network import NEURON_PARAMS, Network, PoissonRate
 
 __all__ = ["save", "load_network", "network_to_dict", "network_from_dict", "FORMAT", "VERSION"]
 
@@ -205,7 +205,10 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
         for key in ("pre", "post"):
             for j, idx in enumerate(cols[key]):
                 if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < len(names):
-                    raise r.fail(f"synapses.{key}[{j}]", f"expected a neuron index in [0, {len(names)}), got {idx!r}")
+                    raise r.fail(
+                        f"synapses.{key}[{j}]",
+                        f"expected a neuron index in [0, {len(names)}), got {idx!r}",
+                    )
         for j, w in enumerate(cols["weight"]):
             if isinstance(w, bool) or not isinstance(w, (int, float)):
                 raise r.fail(f"synapses.weight[{j}]", f"expected a number, got {w!r}")

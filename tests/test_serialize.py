@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from strategies import networks
 
 import spikec
 from spikec import NetworkFileError, SourceLocation
 from spikec.serialize import network_to_dict
+from strategies import networks
 
 
 def rich() -> spikec.Network:

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from scipy import stats
-from strategies import Case, cases
 
 import spikec
 from spikec import SimulationError
 from spikec.backends.reference import reference_simulate
+from strategies import Case, cases
 
 Engine = Callable[..., spikec.SimResult]
 
