@@ -18,6 +18,12 @@ a consumed slot is refilled with the bias rather than zeros. The work per
 step is O(trials x neurons + synaptic events), with no Python loop over
 neurons, synapses or trials on the hot path.
 
+Two engines implement these phases: a numpy engine (state shaped
+``(trials, N)``; delivery is a gather of the spiking CSR rows and one
+``np.add.at``) and a compiled numba kernel (:mod:`spikec.backends._kernel`,
+state ``(N, trials)``). Both add every contribution in the same order, so
+they agree bit for bit; ``engine="auto"`` picks numba for large runs.
+
 Random draws: trial k's stochastic neurons read, each step, one uniform per
 neuron with ``p < 1`` (in network order) from stream ``(k, 1)`` of
 ``SeedSequence(seed)`` (see :mod:`spikec.backends.stimulus`); draws are
@@ -38,7 +44,7 @@ from spikec.errors import SimulationError, did_you_mean
 from spikec.network import Network
 from spikec.verify import verify
 
-__all__ = ["Simulator", "SimResult", "simulate", "DEFAULT_MAX_MEMORY"]
+__all__ = ["Simulator", "SimResult", "simulate", "DEFAULT_MAX_MEMORY", "ENGINES"]
 
 #: Default ceiling on the memory one simulation may allocate (bytes); override with
 #: ``max_memory=`` or the ``SPIKEC_MAX_MEMORY`` environment variable (e.g. ``8G``).
@@ -103,6 +109,60 @@ class SimResult:
         )
 
 
+@dataclass
+class _Run:
+    """The arrays of one run, shared by both engines."""
+
+    steps: int
+    trials: int
+    cur_idx: np.ndarray
+    cur: np.ndarray
+    raster: np.ndarray
+    rec_idx: np.ndarray
+    pot_idx: np.ndarray
+    rngs: list[np.random.Generator]
+    indptr: np.ndarray
+    post: np.ndarray
+    delay: np.ndarray
+    weight: np.ndarray
+    ring_len: int
+    bar: Any
+    events: int = 0
+    spikes_out: np.ndarray = field(init=False)
+    pots_out: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.spikes_out = np.zeros((self.steps, self.trials, len(self.rec_idx)), dtype=bool)
+        self.pots_out = np.zeros((self.steps, self.trials, len(self.pot_idx)))
+
+
+ENGINES = ("auto", "numpy", "numba")
+# Below this much work (neurons x steps x trials) "auto" uses numpy: loading the
+# compiled kernel costs more than it saves.
+_KERNEL_WORK = 2_000_000
+
+
+def _choose_engine(engine: str, work: int) -> Any:
+    """The compiled kernel function, or None for the numpy engine."""
+    engine = os.environ.get("SPIKEC_ENGINE", engine) if engine == "auto" else engine
+    if engine not in ENGINES:
+        raise SimulationError(
+            f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)};"
+            f" expected one of {', '.join(ENGINES)}"
+        )
+    if engine == "numpy" or (engine == "auto" and work < _KERNEL_WORK):
+        return None
+    try:
+        from spikec.backends._kernel import run_block
+    except ImportError:
+        if engine == "numba":
+            raise SimulationError(
+                "engine 'numba' needs the numba package: pip install numba"
+            ) from None
+        return None
+    return run_block
+
+
 class Simulator:
     """A network compiled to arrays, ready to run many times.
 
@@ -132,35 +192,43 @@ class Simulator:
         self.p_stochastic = p[self.stochastic]
         self.input_idx = np.array([self.index[name] for name in net.inputs()], dtype=np.int64)
 
-        m = net.num_synapses
-        pre = np.empty(m, dtype=np.int64)
-        post = np.empty(m, dtype=np.int64)
-        weight = np.empty(m, dtype=float)
-        delay = np.empty(m, dtype=np.int64)
-        for e, (a, b, data) in enumerate(net.graph.edges(data=True)):
-            pre[e] = self.index[a]
-            post[e] = self.index[b]
-            weight[e] = data["weight"]
-            delay[e] = data["delay"]
-        order = np.argsort(pre, kind="stable")
-        self.pre = pre[order]
-        self.post = post[order]
-        self.weight = weight[order]
-        self.delay = delay[order]
+        # Walk the adjacency once: nodes come in index order, so synapses come
+        # out grouped by presynaptic neuron (CSR order) with no sort.
+        counts = np.zeros(n, dtype=np.int64)
+        post: list[int] = []
+        weight: list[float] = []
+        delay: list[int] = []
+        index = self.index
+        for a, nbrs in net.graph.adjacency():
+            before = len(post)
+            for b, keyed in nbrs.items():
+                ib = index[b]
+                for data in keyed.values():
+                    post.append(ib)
+                    weight.append(data["weight"])
+                    delay.append(data["delay"])
+            counts[index[a]] = len(post) - before
+        # Synapses stay in network order within each row: measured on the benchmark
+        # network, sorting rows by (delay, post) or by post made delivery slower.
+        self.pre = np.repeat(np.arange(n, dtype=np.int64), counts)
+        self.post = np.array(post, dtype=np.int64)
+        # A delay past 2**62 steps can never deliver; clamp so it fits in int64.
+        self.delay = np.minimum(np.array(delay, dtype=object), 2**62).astype(np.int64) if any(
+            d > 2**62 for d in delay
+        ) else np.array(delay, dtype=np.int64)
+        self.weight = np.array(weight, dtype=float)
 
-    def _csr(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """CSR arrays (indptr, d*N+post, weight) of the synapses that can deliver
-        within ``steps`` steps, and the ring length L."""
+    def _csr(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """CSR arrays (indptr, post, delay, weight) of the synapses that can deliver
+        within ``steps`` steps, and the ring length L = max delay + 1."""
         keep = self.delay < steps
         pre, post, w, d = self.pre, self.post, self.weight, self.delay
         if not keep.all():
             pre, post, w, d = pre[keep], post[keep], w[keep], d[keep]
-        max_delay = int(d.max()) if len(d) else 0
-        ring_len = max_delay + 1
+        ring_len = (int(d.max()) if len(d) else 0) + 1
         indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(np.bincount(pre, minlength=self.n), out=indptr[1:])
-        offset = d * self.n + post
-        return indptr, offset, w, ring_len
+        return indptr, post, d, w, ring_len
 
     def run(
         self,
@@ -174,6 +242,7 @@ class Simulator:
         trial_offset: int = 0,
         max_memory: int | None = None,
         progress: bool = False,
+        engine: str = "auto",
     ) -> SimResult:
         """Run ``steps`` steps of ``trials`` trials; see :func:`simulate`."""
         steps = _count("steps", steps, 0)
@@ -181,12 +250,13 @@ class Simulator:
         trial_offset = _count("trial_offset", trial_offset, 0)
         seed = _count("seed", seed, 0)
         rec_names = self._record_names(record)
-        pot_names = (
-            list(rec_names) if potentials is True
-            else [] if potentials is False
-            else self._check_names(list(potentials), "potentials")
-        )
-        indptr, offset, weight, ring_len = self._csr(steps)
+        if potentials is True:
+            pot_names = list(rec_names)
+        elif potentials is False:
+            pot_names = []
+        else:
+            pot_names = self._check_names(list(potentials), "potentials")
+        indptr, post, delay, weight, ring_len = self._csr(steps)
         n = self.n
         need = (
             8 * trials * n * (ring_len + 3)
@@ -201,87 +271,138 @@ class Simulator:
                 f" over the limit of {_size(limit)}; record fewer neurons, run fewer trials"
                 " at once, or raise max_memory / SPIKEC_MAX_MEMORY"
             )
+        kernel = _choose_engine(engine, n * steps * trials)
 
         plan = plan_inputs(self.net, steps, trials, inputs, seed, trial_offset)
         cur_names, cur = plan_currents(self.net, steps, trials, currents)
-        cur_idx = np.array([self.index[x] for x in cur_names], dtype=np.int64)
-        rec_idx = np.array([self.index[x] for x in rec_names], dtype=np.int64)
-        pot_idx = np.array([self.index[x] for x in pot_names], dtype=np.int64)
+        run = _Run(
+            steps=steps,
+            trials=trials,
+            cur_idx=np.array([self.index[x] for x in cur_names], dtype=np.int64),
+            cur=cur,
+            raster=plan.raster,
+            rec_idx=np.array([self.index[x] for x in rec_names], dtype=np.int64),
+            pot_idx=np.array([self.index[x] for x in pot_names], dtype=np.int64),
+            rngs=[trial_rng(seed, trial_offset + b, NEURON_STREAM) for b in range(trials)],
+            indptr=indptr,
+            post=post,
+            delay=delay,
+            weight=weight,
+            ring_len=ring_len,
+            bar=_progress_bar(steps) if progress else None,
+        )
+        if kernel is None:
+            self._run_numpy(run)
+        else:
+            self._run_kernel(run, kernel)
+        if run.bar is not None:
+            run.bar.close()
+        spikes = {name: run.spikes_out[:, :, k].T.copy() for k, name in enumerate(rec_names)}
+        pots = {name: run.pots_out[:, :, k].T.copy() for k, name in enumerate(pot_names)}
+        return SimResult(steps, trials, seed, spikes, pots, trial_offset, run.events)
 
+    def _draw(self, run: _Run, rows: int) -> np.ndarray:
+        """The next ``rows`` steps of uniforms: shape (rows, trials, stochastic neurons)."""
+        draws = np.empty((rows, run.trials, len(self.stochastic)))
+        for b, rng in enumerate(run.rngs):
+            draws[:, b, :] = rng.random((rows, len(self.stochastic)))
+        return draws
+
+    def _blocks(self, run: _Run) -> Iterable[tuple[int, int]]:
+        """Step ranges of one draw block each (smaller when a progress bar is shown)."""
+        block = max(1, _DRAW_BLOCK // max(1, len(self.stochastic) * run.trials))
+        if run.bar is not None:
+            block = min(block, max(1, run.steps // 100))
+        for t0 in range(0, run.steps, block):
+            t1 = min(run.steps, t0 + block)
+            yield t0, t1
+            if run.bar is not None:
+                run.bar.update(t1 - t0)
+
+    def _run_numpy(self, run: _Run) -> None:
+        """The numpy engine: state (trials, N), ring (trials, L, N)."""
+        n, trials, ring_len = self.n, run.trials, run.ring_len
         v = np.broadcast_to(self.v0, (trials, n)).copy()
-        ln = ring_len * n
         ring = np.broadcast_to(self.bias, (trials, ring_len, n)).copy()
         ring_flat = ring.reshape(-1)
-        trial_base = (np.arange(trials, dtype=np.int64) * ln)
-        thr = self.threshold
-        keep = self.keep
+        ln = ring_len * n
+        offset = run.delay * n + run.post
+        trial_base = np.arange(trials, dtype=np.int64) * ln
+        thr, keep = self.threshold, self.keep
         leaky = not np.all(keep == 1.0)
         reset = np.broadcast_to(self.reset, (trials, n))
         stoch = self.stochastic
-        has_stoch = len(stoch) > 0
-        rngs = [trial_rng(seed, trial_offset + b, NEURON_STREAM) for b in range(trials)]
-        block = max(1, min(steps, _DRAW_BLOCK // max(1, len(stoch))))
-        draws = np.empty((0, trials, len(stoch)))
-        spikes_out = np.zeros((steps, trials, len(rec_idx)), dtype=bool)
-        pots_out = np.zeros((steps, trials, len(pot_idx)))
-        has_inputs = len(self.input_idx) > 0
-        events = 0
-        bar = _progress_bar(steps) if progress else None
-        tick = max(1, steps // 100)
-
-        for t in range(steps):
-            slot = t % ring_len
-            # 1. integrate (bias is pre-loaded in the ring slot)
-            cur_slot = ring[:, slot, :]
-            v += cur_slot
-            cur_slot[...] = self.bias
-            if len(cur_idx):
-                v[:, cur_idx] += cur[t]
-            if len(pot_idx):
-                pots_out[t] = v[:, pot_idx]
-            # 2. fire
-            fired = v >= thr
-            if has_stoch:
-                k = t % block
-                if k == 0:
-                    rows = min(block, steps - t)
-                    draws = np.empty((rows, trials, len(stoch)))
-                    for b, rng in enumerate(rngs):
-                        draws[:, b, :] = rng.random((rows, len(stoch)))
-                fired[:, stoch] &= draws[k] < self.p_stochastic
-            if has_inputs:
-                fired[:, self.input_idx] = plan.raster[t]
-            if len(rec_idx):
-                spikes_out[t] = fired[:, rec_idx]
-            # 3. reset / leak
-            if leaky:
-                v *= keep
-            np.copyto(v, reset, where=fired)
-            # 4. deliver
-            active = np.flatnonzero(fired)
-            if len(active):
+        indptr, weight = run.indptr, run.weight
+        for t0, t1 in self._blocks(run):
+            draws = self._draw(run, t1 - t0) if len(stoch) else None
+            for t in range(t0, t1):
+                # 1. integrate (bias is pre-loaded in the ring slot)
+                cur_slot = ring[:, t % ring_len, :]
+                v += cur_slot
+                cur_slot[...] = self.bias
+                if len(run.cur_idx):
+                    v[:, run.cur_idx] += run.cur[t]
+                if len(run.pot_idx):
+                    run.pots_out[t] = v[:, run.pot_idx]
+                # 2. fire
+                fired = v >= thr
+                if draws is not None:
+                    fired[:, stoch] &= draws[t - t0] < self.p_stochastic
+                if len(self.input_idx):
+                    fired[:, self.input_idx] = run.raster[t]
+                if len(run.rec_idx):
+                    run.spikes_out[t] = fired[:, run.rec_idx]
+                # 3. reset / leak
+                if leaky:
+                    v *= keep
+                np.copyto(v, reset, where=fired)
+                # 4. deliver: gather the rows of the spiking neurons, scatter-add
+                active = np.flatnonzero(fired)
+                if not len(active):
+                    continue
                 trial_of, j = np.divmod(active, n)
                 starts = indptr[j]
                 counts = indptr[j + 1] - starts
                 total = int(counts.sum())
-                if total:
-                    events += total
-                    ends = np.cumsum(counts)
-                    pos = np.arange(total, dtype=np.int64)
-                    pos += np.repeat(starts - ends + counts, counts)
-                    target = offset[pos] + t * n
-                    target %= ln
-                    target += np.repeat(trial_base[trial_of], counts)
-                    np.add.at(ring_flat, target, weight[pos])
-            if bar is not None and (t + 1) % tick == 0:
-                bar.update(tick)
-        if bar is not None:
-            bar.update(steps - bar.n)
-            bar.close()
+                if not total:
+                    continue
+                run.events += total
+                ends = np.cumsum(counts)
+                pos = np.arange(total, dtype=np.int64)
+                pos += np.repeat(starts - ends + counts, counts)
+                target = offset[pos] + t * n
+                target %= ln
+                target += np.repeat(trial_base[trial_of], counts)
+                np.add.at(ring_flat, target, weight[pos])
 
-        spikes = {name: spikes_out[:, :, k].T.copy() for k, name in enumerate(rec_names)}
-        pots = {name: pots_out[:, :, k].T.copy() for k, name in enumerate(pot_names)}
-        return SimResult(steps, trials, seed, spikes, pots, trial_offset, events)
+    def _run_kernel(self, run: _Run, kernel: Any) -> None:
+        """The compiled engine (:mod:`spikec.backends._kernel`): state (N, trials)."""
+        n, trials = self.n, run.trials
+        v = np.broadcast_to(self.v0[:, None], (n, trials)).copy()
+        ring = np.broadcast_to(self.bias[None, :, None], (run.ring_len, n, trials)).copy()
+        ring = ring.reshape(run.ring_len * n, trials)
+
+        def positions(idx: np.ndarray) -> np.ndarray:
+            pos = np.full(n, -1, dtype=np.int64)
+            pos[idx] = np.arange(len(idx))
+            return pos
+
+        p = np.ones(n)
+        p[self.stochastic] = self.p_stochastic
+        # delay * N + post in 4 bytes when it fits: the synapse table is read every step
+        span = run.ring_len * n
+        offset_type = np.int32 if span < 2**31 else np.int64
+        offset = (run.delay * n + run.post).astype(offset_type)
+        scratch = np.zeros(trials, dtype=np.int64)
+        no_draws = np.zeros((0, trials, 0))
+        for t0, t1 in self._blocks(run):
+            draws = self._draw(run, t1 - t0) if len(self.stochastic) else no_draws
+            run.events += kernel(
+                t0, t1, v, ring, self.bias, self.threshold, self.keep, self.reset,
+                positions(self.input_idx), positions(self.stochastic), p, draws, run.raster,
+                positions(run.cur_idx), run.cur, positions(run.rec_idx), run.spikes_out,
+                positions(run.pot_idx), run.pots_out, run.indptr, offset, run.weight, scratch,
+            )
 
     def _check_names(self, names: Sequence[str], what: str) -> list[str]:
         for name in names:
@@ -333,6 +454,7 @@ def simulate(
     trial_offset: int = 0,
     max_memory: int | None = None,
     progress: bool = False,
+    engine: str = "auto",
 ) -> SimResult:
     """Simulate ``net`` for ``steps`` steps and return a :class:`SimResult`.
 
@@ -351,6 +473,9 @@ def simulate(
       neurons, or a list of names.
     - ``max_memory``: refuse (before allocating) a run needing more bytes.
     - ``progress``: show a progress bar over steps (tqdm).
+    - ``engine``: ``"numba"`` (compiled kernel), ``"numpy"``, or ``"auto"``
+      (numba for large runs when installed; the ``SPIKEC_ENGINE`` environment
+      variable overrides ``"auto"``). Both engines give identical results.
     """
     return Simulator(net).run(
         steps,
@@ -363,4 +488,5 @@ def simulate(
         trial_offset=trial_offset,
         max_memory=max_memory,
         progress=progress,
+        engine=engine,
     )

@@ -25,6 +25,8 @@ __all__ = ["build_parser", "main"]
 _PROGRESS_WORK = 20_000_000
 # Draw a spike raster in text output up to this many steps.
 _RASTER_STEPS = 100
+# List at most this many neurons per trial in text output (--json has them all).
+_TEXT_NEURONS = 40
 
 
 class CliError(SpikecError):
@@ -160,7 +162,8 @@ def _print_text(doc: dict[str, Any], net: Network, out: TextIO) -> None:
         f"{net.name}: {net.num_neurons} neurons, {net.num_synapses} synapses;"
         f" {steps} steps x {trials} trial{'s' if trials != 1 else ''}, seed {doc['seed']}\n"
     )
-    names = list(doc["spikes"])
+    names = list(doc["spikes"])[:_TEXT_NEURONS]
+    hidden = len(doc["spikes"]) - len(names)
     width = max([len(n) for n in names] + [6])
     shown = min(trials, 4)
     for b in range(shown):
@@ -179,6 +182,8 @@ def _print_text(doc: dict[str, Any], net: Network, out: TextIO) -> None:
                 for t in doc["spikes"][name][b]:
                     row[t] = "|"
                 out.write(f"  {name.ljust(width)}  {''.join(row)}\n")
+    if hidden:
+        out.write(f"\n({hidden} more recorded neurons; use --json for all)\n")
     if trials > shown:
         out.write(f"\n({trials - shown} more trials; use --json for all)\n")
     for label, values in doc["probes"].items():

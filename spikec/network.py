@@ -148,7 +148,10 @@ def _real(owner: str, what: str, value: Any, loc: SourceLocation | None) -> floa
     """Check that ``value`` is a finite real number and return it as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise VerifyError(f"{owner}: {what} must be a real number, got {value!r}", loc)
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
     if not math.isfinite(out):
         raise VerifyError(f"{owner}: {what} must be finite, got {out!r}", loc)
     return out

@@ -8,6 +8,8 @@ held to the same rules. The simulator and every emitter call it first.
 
 from __future__ import annotations
 
+import numpy as np
+
 from spikec.errors import VerifyError
 from spikec.network import (
     DECODERS,
@@ -43,15 +45,7 @@ def verify(net: Network) -> None:
         if neuron.name != name:
             raise VerifyError(f"node {name!r} holds the data of neuron '{neuron.name}'", neuron.loc)
         check_neuron(neuron)
-    for pre, post, data in graph.edges(data=True):
-        loc = data.get("loc")
-        owner = f"synapse {pre} -> {post}"
-        if graph.nodes[post]["neuron"].is_input:
-            raise VerifyError(f"{owner}: '{post}' is an input neuron and cannot receive synapses", loc)
-        if "weight" not in data or "delay" not in data:
-            raise VerifyError(f"{owner}: missing weight or delay", loc)
-        _real(owner, "weight", data["weight"], loc)
-        check_delay(owner, data["delay"], loc)
+    _verify_synapses(net)
     for probe in net.probes:
         for name in probe.neurons:
             if name not in graph:
@@ -69,3 +63,46 @@ def verify(net: Network) -> None:
                 raise VerifyError(f"stimulus '{name}': rate must be in [0, 1], got {stim.rate:g}")
         else:
             raise VerifyError(f"stimulus '{name}': unknown stimulus {stim!r}")
+
+
+_REAL_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
+_INT_TYPES = frozenset({int, np.int64, np.int32, np.int16, np.int8})
+
+
+def _verify_synapses(net: Network) -> None:
+    """Check every synapse: one vectorized pass, and a per-synapse pass that names
+    the culprit only when the fast pass finds something wrong."""
+    graph = net.graph
+    inputs = {n.name for n in net.neurons() if n.is_input}
+    weights: list[object] = []
+    delays: list[object] = []
+    for _pre, nbrs in graph.adjacency():
+        for post, keyed in nbrs.items():
+            if post in inputs:
+                _check_each_synapse(net)
+            for data in keyed.values():
+                weights.append(data.get("weight"))
+                delays.append(data.get("delay"))
+    if not weights:
+        return
+    try:
+        ok = set(map(type, weights)) <= _REAL_TYPES and set(map(type, delays)) <= _INT_TYPES
+        ok = ok and bool(np.isfinite(np.array(weights, dtype=float)).all())
+        ok = ok and int(np.array(delays, dtype=np.int64).min()) >= 1
+    except (OverflowError, ValueError, TypeError):
+        ok = False
+    if not ok:
+        _check_each_synapse(net)
+
+
+def _check_each_synapse(net: Network) -> None:
+    graph = net.graph
+    for pre, post, data in graph.edges(data=True):
+        loc = data.get("loc")
+        owner = f"synapse {pre} -> {post}"
+        if graph.nodes[post]["neuron"].is_input:
+            raise VerifyError(f"{owner}: '{post}' is an input neuron and cannot receive synapses", loc)
+        if "weight" not in data or "delay" not in data:
+            raise VerifyError(f"{owner}: missing weight or delay", loc)
+        _real(owner, "weight", data["weight"], loc)
+        check_delay(owner, data["delay"], loc)
