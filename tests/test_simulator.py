@@ -360,3 +360,28 @@ def test_astronomical_delays_and_weights() -> None:
     assert spikec.simulate(net, 3, inputs={"x": [0]}).spike_times("y") == [[1]]
     with pytest.raises(spikec.VerifyError, match="weight must be finite, got inf"):
         net.synapse("x", "y", weight=10**400)
+
+
+def test_progress_bar_counts_every_step_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spikec.backends import simulator
+
+    class Bar:
+        def __init__(self, total: int) -> None:
+            self.total, self.n, self.closed = total, 0, False
+
+        def update(self, k: int) -> None:
+            self.n += k
+
+        def close(self) -> None:
+            self.closed = True
+
+    bars: list[Bar] = []
+    monkeypatch.setattr(simulator, "_progress_bar", lambda steps: bars.append(Bar(steps)) or bars[-1])
+    net = stochastic_net(0.5)
+    for engine in ("numpy", "numba"):
+        a = spikec.simulate(net, 500, trials=2, seed=9, engine=engine)
+        b = spikec.simulate(net, 500, trials=2, seed=9, engine=engine, progress=True)
+        np.testing.assert_array_equal(a.spikes["s"], b.spikes["s"])
+    assert [(x.total, x.n, x.closed) for x in bars] == [(500, 500, True)] * 2
