@@ -86,8 +86,8 @@ def decode(decoder: str, spikes: np.ndarray) -> list[Any]:
 
 def probe_spike_names(probe: Probe) -> list[tuple[str, str]]:
     """``(reported name, neuron)`` pairs of a raw probe: the label itself for one
-    neuron, ``label[i]`` for the i-th of several."""
-    if len(probe.neurons) == 1:
+    neuron, ``label[i]`` for the i-th neuron of an array probe."""
+    if not probe.array and len(probe.neurons) == 1:
         return [(probe.label, probe.neurons[0])]
     return [(f"{probe.label}[{i}]", n) for i, n in enumerate(probe.neurons)]
 
@@ -103,5 +103,8 @@ def decode_probes(net: Network, spikes: dict[str, np.ndarray]) -> dict[str, list
         if probe.decoder is None:
             continue
         stack = np.stack([spikes[n] for n in probe.neurons], axis=2)
-        out[probe.label] = decode(probe.decoder, stack)
+        values = decode(probe.decoder, stack)
+        if probe.array and len(probe.neurons) == 1 and probe.decoder != "binary":
+            values = [[v] for v in values]  # an array of one neuron still gives lists
+        out[probe.label] = values
     return out

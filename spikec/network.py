@@ -118,12 +118,16 @@ class Probe:
 
     ``decoder`` is ``None`` (raw spike trains) or one of :data:`DECODERS`,
     which turns the spikes into values (counts, first-spike steps, ...).
+    ``array`` says the probe names an array (even of one neuron): its
+    neurons are reported as ``label[0]``, ``label[1]``, ... and decoded
+    values are lists, one entry per neuron.
     """
 
     label: str
     neurons: tuple[str, ...]
     decoder: str | None = None
     loc: SourceLocation | None = field(default=None, compare=False)
+    array: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,8 @@ Stimulus = SpikeTimes | PoissonRate
 
 def _real(owner: str, what: str, value: Any, loc: SourceLocation | None) -> float:
     """Check that ``value`` is a finite real number and return it as a float."""
+    if type(value) is float and math.isfinite(value):  # the common case, checked cheaply
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise VerifyError(f"{owner}: {what} must be a real number, got {value!r}", loc)
     try:
@@ -179,6 +185,8 @@ def check_name(name: Any, loc: SourceLocation | None = None) -> None:
 
 def check_delay(owner: str, delay: Any, loc: SourceLocation | None) -> int:
     """A delay is an integer >= 1; return it as a Python int."""
+    if type(delay) is int and delay >= 1:  # the common case, checked cheaply
+        return delay
     if isinstance(delay, bool) or not isinstance(delay, numbers.Integral) or delay < 1:
         raise VerifyError(f"{owner}: delay must be an integer >= 1, got {delay!r}", loc)
     return int(delay)
@@ -302,11 +310,14 @@ class Network:
         post: Sequence[str],
         weight: float | Sequence[float] | np.ndarray = 1.0,
         delay: int | Sequence[int] | np.ndarray = 1,
+        *,
+        loc: SourceLocation | None = None,
     ) -> None:
         """Add many synapses at once (``pre[i] -> post[i]``); checks are vectorized.
 
-        ``weight`` and ``delay`` may be scalars or sequences as long as ``pre``.
-        Nothing is added if any synapse is invalid.
+        ``weight`` and ``delay`` may be scalars or sequences as long as ``pre``;
+        ``loc`` (one location shared by all, e.g. the statement that made them)
+        is optional. Nothing is added if any synapse is invalid.
         """
         n = len(pre)
         if len(post) != n:
@@ -333,8 +344,9 @@ class Network:
                 raise VerifyError(
                     f"synapse ... -> {name}: '{name}' is an input neuron and cannot receive synapses"
                 )
+        extra = {} if loc is None else {"loc": loc}
         self.graph.add_edges_from(
-            (a, b, {"weight": wi, "delay": di})
+            (a, b, {"weight": wi, "delay": di, **extra})
             for a, b, wi, di in zip(pre, post, w.tolist(), d.tolist(), strict=True)
         )
 
@@ -344,8 +356,13 @@ class Network:
         label: str | None = None,
         decoder: str | None = None,
         loc: SourceLocation | None = None,
+        array: bool | None = None,
     ) -> Probe:
-        """Record ``names`` (reported under ``label``, default the first name)."""
+        """Record ``names`` (reported under ``label``, default the first name).
+
+        ``array`` (default: more than one name) reports the neurons as
+        ``label[i]``; see :class:`Probe`.
+        """
         if not names:
             raise NetworkError("probe needs at least one neuron", loc)
         for name in names:
@@ -356,7 +373,8 @@ class Network:
                 f" expected one of {', '.join(DECODERS)}",
                 loc,
             )
-        probe = Probe(label or names[0], tuple(names), decoder, loc)
+        is_array = len(names) > 1 if array is None else bool(array)
+        probe = Probe(label or names[0], tuple(names), decoder, loc, is_array)
         self.probes.append(probe)
         return probe
 

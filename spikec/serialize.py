@@ -77,7 +77,7 @@ def network_to_dict(net: Network) -> dict[str, Any]:
         "neurons": neurons,
         "synapses": {"pre": pre, "post": post, "weight": weight, "delay": delay},
         "probes": [
-            {"label": p.label, "neurons": list(p.neurons), "decoder": p.decoder}
+            {"label": p.label, "neurons": list(p.neurons), "decoder": p.decoder, "array": p.array}
             for p in net.probes
         ],
         "stimuli": stimuli,
@@ -221,10 +221,12 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
         for i, pj in enumerate(doc.get("probes", [])):
             where = f"probes[{i}]"
             decoder = pj.get("decoder") if isinstance(pj, dict) else None
+            array = r.get(pj, "array", bool, where) if "array" in pj else None
             net.probe(
                 *r.get(pj, "neurons", list, where),
                 label=r.get(pj, "label", str, where),
                 decoder=decoder,
+                array=array,
             )
         stimuli = doc.get("stimuli", {})
         if not isinstance(stimuli, dict):

@@ -55,3 +55,16 @@ def test_probes_of_a_network() -> None:
     r = spikec.simulate(net, 2, inputs={"x[0]": [0], "x[2]": [0], "x[3]": [0]}, record="all")
     assert decode_probes(net, r.spikes) == {"binary(x)": [[[0, 13]]]}
     assert probe_spike_names(net.probes[1]) == [("x[0]", "x[0]"), ("x[1]", "x[1]")]
+
+
+def test_one_element_array_probe_reports_indexed_names() -> None:
+    net = spikec.Network()
+    net.input("x[0]")
+    raw = net.probe("x[0]", label="x", array=True)
+    counted = net.probe("x[0]", label="count(x)", decoder="count", array=True)
+    single = net.probe("x[0]", label="x0")
+    assert probe_spike_names(raw) == [("x[0]", "x[0]")]
+    assert probe_spike_names(single) == [("x0", "x[0]")]
+    r = spikec.simulate(net, 3, inputs={"x[0]": [1]})
+    assert decode_probes(net, r.spikes)["count(x)"] == [[1]]
+    assert counted.array and not single.array

@@ -1,0 +1,519 @@
+"""Syntax tree -> :class:`~spikec.Network`: running the statements of a program.
+
+The :class:`Elaborator` walks the main file's statements in order, in
+nested :class:`~spikec.dsl.values.Scope` objects (one per block, one per
+loop iteration, one per circuit instance). Declarations add neurons to the
+network under their hierarchical names (``x[2]``, ``h.carry``,
+``adder.bit[3].sum``), each carrying the SourceLocation of its statement;
+connections add synapses; ``stimulus`` and ``probe`` record how to run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from spikec.dsl import syntax as s
+from spikec.dsl.errors import ElaborationError, ParamError
+from spikec.dsl.expressions import as_bool, as_int, as_real, evaluate
+from spikec.dsl.instances import instantiate
+from spikec.dsl.limits import Budget, Limits, lower_bound
+from spikec.dsl.modules import Importer, Module
+from spikec.dsl.refs import resolve, resolve_neurons
+from spikec.dsl.values import (
+    GeneratorCircuit,
+    InstanceArray,
+    Kind,
+    Neurons,
+    Number,
+    Scope,
+    SpkCircuit,
+    Value,
+    describe,
+    format_number,
+)
+from spikec.errors import SourceLocation, did_you_mean
+from spikec.network import DECODERS, DEFAULT_PARAMS, NEURON_PARAMS, Network
+
+__all__ = ["Elaborator"]
+
+_SYNAPSE_PARAMS = ("weight", "delay")
+_STIMULI = ("at", "bits", "poisson")
+# Loops shorter than this, without a nested loop, skip the up-front size check.
+_SMALL_LOOP = 64
+
+
+class Elaborator:
+    """Runs one program into ``net``; see :func:`spikec.dsl.compile_text`."""
+
+    def __init__(self, net: Network, limits: Limits, overrides: Mapping[str, Number]) -> None:
+        self.net = net
+        self.limits = limits
+        self.budget = Budget(limits)
+        self.overrides = dict(overrides)
+        self.importer = Importer(self._declare_imported)
+        #: Names of the circuits being instantiated, outermost first.
+        self.stack: list[str] = []
+        self._stim_times: dict[str, set[int]] = {}
+        self._stim_rates: dict[str, float] = {}
+        self._stim_locs: dict[str, SourceLocation] = {}
+        self._probe_labels: dict[str, SourceLocation] = {}
+        self._main: Module | None = None
+        self._nested: dict[int, bool] = {}
+        self._checked: set[int] = set()  # ids of connections whose parameter names passed
+        self._handlers: dict[type, Callable[[Any, Scope], None]] = {
+            s.InputDecl: self._input,
+            s.NeuronDecl: self._neuron,
+            s.KindDecl: self._kind,
+            s.Connect: self._connect,
+            s.Let: self._let,
+            s.For: self._for,
+            s.If: self._if,
+            s.Stimulus: self._stimulus,
+            s.Probe: self._probe,
+            s.CircuitDef: self._top_level_only,
+            s.ImportFile: self._top_level_only,
+            s.ImportLib: self._top_level_only,
+            s.ImportModel: self._top_level_only,
+        }
+
+    # ---- modules -------------------------------------------------------------------
+
+    def run_main(self, module: Module) -> None:
+        """Declare ``module`` and run its top-level statements into the network."""
+        self._main = module
+        self._check_overrides(module)
+        self._register_circuits(module)
+        self.importer.enter(module)
+        self.importer.run_imports(module)
+        self.importer.leave(module)
+        self.exec_block(module.program.statements, module.scope)
+        self._finish_stimuli()
+
+    def _register_circuits(self, module: Module) -> None:
+        for stmt in module.program.statements:
+            if isinstance(stmt, s.CircuitDef):
+                self.check_new_name(stmt.name, module.scope, stmt.name_loc)
+                entry: tuple[Value, SourceLocation | None] = (SpkCircuit(stmt, module), stmt.loc)
+                module.scope.names[stmt.name] = entry
+                module.exports[stmt.name] = entry
+
+    def _declare_imported(self, module: Module) -> None:
+        """An imported file runs only its declarations: circuits, imports, kinds and
+        ``let``s of values; whatever would build neurons is skipped."""
+        self._register_circuits(module)
+        self.importer.run_imports(module)
+        for stmt in module.program.statements:
+            if isinstance(stmt, s.KindDecl):
+                self._kind(stmt, module.scope)
+                module.exports[stmt.name] = module.scope.names[stmt.name]
+            elif isinstance(stmt, s.Let) and stmt.index is None and self._is_value(stmt, module):
+                self._let(stmt, module.scope)
+
+    @staticmethod
+    def _is_value(stmt: s.Let, module: Module) -> bool:
+        expr = stmt.value
+        if isinstance(expr, s.Call):
+            found = module.scope.lookup(expr.func)
+            return found is None or not isinstance(found[0], (SpkCircuit, GeneratorCircuit))
+        if isinstance(expr, s.Ref):
+            found = module.scope.lookup(expr.name)
+            return found is not None
+        return True
+
+    def _check_overrides(self, module: Module) -> None:
+        lets = [st.name for st in module.program.statements
+                if isinstance(st, s.Let) and st.index is None]
+        for name, value in self.overrides.items():
+            if name not in lets:
+                hint = did_you_mean(name, lets)
+                known = f"; its top-level lets: {', '.join(lets)}" if lets else ""
+                raise ParamError(
+                    f"parameter '{name}': {module.shown} has no top-level 'let {name}'"
+                    f"{hint}{known}"
+                )
+            if not isinstance(value, (bool, int, float)):
+                raise ParamError(f"parameter '{name}' must be a number or boolean, got {value!r}")
+
+    # ---- statements ----------------------------------------------------------------
+
+    def exec_block(self, body: Sequence[s.Statement], scope: Scope) -> None:
+        """Run ``body`` in ``scope``, counting one unit of work per statement."""
+        budget = self.budget
+        handlers = self._handlers
+        limit = self.limits.max_work
+        for stmt in body:
+            budget.work += 1
+            if budget.work > limit:
+                budget.tick(0, stmt.loc)
+            handlers[type(stmt)](stmt, scope)
+
+    def _top_level_only(self, stmt: Any, scope: Scope) -> None:
+        if scope.parent is None and scope.frame.module is self._main:
+            return  # declared before the statements ran
+        what = "circuit definitions" if isinstance(stmt, s.CircuitDef) else "imports"
+        raise ElaborationError(f"{what} belong at the top level of a file, not in a block",
+                               stmt.loc)
+
+    def check_new_name(self, name: str, scope: Scope, loc: SourceLocation) -> None:
+        """Refuse to bind ``name`` twice in one scope."""
+        old = scope.names.get(name)
+        if old is not None:
+            where = f" (at {old[1]})" if old[1] is not None else ""
+            raise ElaborationError(
+                f"'{name}' is already defined in this scope{where}; pick another name", loc
+            )
+
+    def _input(self, stmt: s.InputDecl, scope: Scope) -> None:
+        self._declare(stmt.name, stmt.size, scope, stmt.name_loc, None, "input")
+
+    def _neuron(self, stmt: s.NeuronDecl, scope: Scope) -> None:
+        base: Mapping[str, float] = DEFAULT_PARAMS
+        what = "neuron"
+        if stmt.kind is not None:
+            kind = self._lookup_kind(stmt.kind, scope, stmt.loc)
+            base = {**DEFAULT_PARAMS, **kind.params}
+            what = stmt.kind
+        params = self.neuron_params(stmt.params, scope, base)
+        self._declare(stmt.name, stmt.size, scope, stmt.name_loc, params, what)
+
+    def _lookup_kind(self, name: str, scope: Scope, loc: SourceLocation) -> Kind:
+        found = scope.lookup(name)
+        if found is not None and isinstance(found[0], Kind):
+            return found[0]
+        if found is not None:
+            raise ElaborationError(
+                f"'{name}' is {describe(found[0])}, not a kind; declare neurons with"
+                f" 'neuron NAME (...)' or a kind from 'kind {name} (...)'",
+                loc,
+            )
+        kinds = scope.visible_of(Kind)
+        hint = did_you_mean(name, [*kinds, "neuron", "input"])
+        raise ElaborationError(f"unknown kind '{name}'{hint}", loc)
+
+    def neuron_params(self, params: Sequence[s.Param], scope: Scope,
+                      base: Mapping[str, float]) -> dict[str, float]:
+        """``base`` updated with the evaluated and checked ``name = value`` pairs."""
+        out = dict(base)
+        _check_param_names(params, NEURON_PARAMS, "neuron",
+                           f" neurons take {', '.join(NEURON_PARAMS)}")
+        for param in params:
+            name = param.name
+            given = evaluate(param.value, scope)
+            value = as_real(given, name, param.value.loc)
+            if name in ("decay", "p") and not 0.0 <= value <= 1.0:
+                raise ElaborationError(
+                    f"{name} must be in [0, 1], got {format_number(given)}", param.value.loc
+                )
+            out[name] = value
+        return out
+
+    def _declare(self, name: str, size: s.Expr | None, scope: Scope, loc: SourceLocation,
+                 params: dict[str, float] | None, what: str) -> None:
+        self.check_new_name(name, scope, loc)
+        full = scope.frame.prefix + name
+        if size is None:
+            self.budget.add_neurons(1, f"{what} {name}", loc)
+            names: tuple[str, ...] = (full,)
+        else:
+            n = as_int(evaluate(size, scope), f"the size of '{name}'", size.loc)
+            if n < 0:
+                raise ElaborationError(f"the size of '{name}' must be >= 0, got {n}", size.loc)
+            self.budget.add_neurons(n, f"{what} {name}[{n}]", size.loc)
+            names = tuple(f"{full}[{i}]" for i in range(n))
+        if names and names[0] in self.net:
+            old = self.net[names[0]].loc
+            if old is loc:
+                why = "this declaration runs more than once (in a loop?)"
+            else:
+                why = f"first declared at {old}" if old is not None else "declared before"
+            raise ElaborationError(
+                f"duplicate neuron name '{names[0]}': {why}; declare an array before a loop,"
+                " or bind instances made in a loop with 'let NAME[i] = ...'",
+                loc,
+            )
+        net = self.net
+        if params is None:
+            for full_name in names:
+                net.input(full_name, loc=loc)
+        else:
+            values = [params[key] for key in NEURON_PARAMS]
+            for full_name in names:
+                net.neuron(full_name, *values, loc=loc)
+        scope.names[name] = (Neurons(names, size is not None, params is None, name), loc)
+
+    def _kind(self, stmt: s.KindDecl, scope: Scope) -> None:
+        self.check_new_name(stmt.name, scope, stmt.name_loc)
+        given = self.neuron_params(stmt.params, scope, {})
+        scope.names[stmt.name] = (Kind(stmt.name, given, stmt.loc), stmt.name_loc)
+
+    def _connect(self, stmt: s.Connect, scope: Scope) -> None:
+        pre = resolve_neurons(stmt.pre, scope, "the source of '->'")
+        post = resolve_neurons(stmt.post, scope, "the target of '->'")
+        if post.is_input:
+            raise ElaborationError(
+                f"'{post.label}' is an input neuron; inputs receive no synapses", stmt.post.loc
+            )
+        weight, delay = self._synapse_values(stmt, scope)
+        n = len(pre.names) * len(post.names)
+        budget = self.budget
+        if budget.synapses + n > self.limits.max_synapses:
+            budget.add_synapses(n, f"{pre.label} -> {post.label}", stmt.loc)  # raises
+        budget.synapses += n
+        if n == 1:
+            self.net.synapse(pre.names[0], post.names[0], weight, delay, loc=stmt.loc)
+        elif n:
+            self.emit_synapses(pre.names, post.names, weight, delay, stmt.loc)
+
+    def _synapse_values(self, stmt: s.Connect, scope: Scope) -> tuple[float, int]:
+        """The checked (weight, delay) of a connection, defaults 1 and 1."""
+        weight, delay = 1.0, 1
+        if not stmt.params:
+            return weight, delay
+        if id(stmt) not in self._checked:
+            _check_param_names(stmt.params, _SYNAPSE_PARAMS, "synapse",
+                               " synapses take weight and delay")
+            self._checked.add(id(stmt))
+        for param in stmt.params:
+            value = evaluate(param.value, scope)
+            if param.name == "weight":
+                weight = as_real(value, "weight", param.value.loc)
+                continue
+            if (type(value) is not int
+                    and not (type(value) is float and value.is_integer())) or value < 1:
+                shown = format_number(value) if isinstance(value, (int, float)) else describe(value)
+                raise ElaborationError(f"delay must be an integer >= 1, got {shown}",
+                                       param.value.loc)
+            delay = int(value)
+        return weight, delay
+
+    def emit_synapses(self, pre: Sequence[str], post: Sequence[str], weight: float, delay: int,
+                      loc: SourceLocation) -> None:
+        """One synapse from each of ``pre`` to each of ``post`` (values already checked)."""
+        if len(pre) == 1 and len(post) == 1:
+            self.net.synapse(pre[0], post[0], weight, delay, loc=loc)
+            return
+        pairs = [(a, b) for a in pre for b in post]
+        self.net.add_synapses([a for a, _ in pairs], [b for _, b in pairs], weight, delay, loc=loc)
+
+    def _let(self, stmt: s.Let, scope: Scope) -> None:
+        if stmt.index is not None:
+            self._let_indexed(stmt, stmt.index, scope)
+            return
+        self.check_new_name(stmt.name, scope, stmt.name_loc)
+        main = self._main
+        if main is not None and scope is main.scope and stmt.name in self.overrides:
+            if self._circuit_of(stmt.value, scope) is not None:
+                raise ParamError(
+                    f"parameter '{stmt.name}' cannot override a let that binds a circuit"
+                    " instance", stmt.name_loc)
+            value: Value = self.overrides[stmt.name]
+        else:
+            value = self._let_value(stmt.value, scope, stmt.name)
+        scope.names[stmt.name] = (value, stmt.name_loc)
+
+    @staticmethod
+    def _circuit_of(expr: s.Expr, scope: Scope
+                    ) -> tuple[SpkCircuit | GeneratorCircuit, s.Call] | None:
+        """The circuit and call when ``expr`` instantiates a circuit, else None."""
+        if isinstance(expr, s.Call):
+            found = scope.lookup(expr.func)
+            if found is not None and isinstance(found[0], (SpkCircuit, GeneratorCircuit)):
+                return found[0], expr
+        return None
+
+    def _let_value(self, expr: s.Expr, scope: Scope, name: str) -> Value:
+        made = self._circuit_of(expr, scope)
+        if made is not None:
+            return instantiate(self, made[0], made[1], scope, name)
+        if isinstance(expr, s.Ref):
+            return resolve(expr, scope)[0]
+        return evaluate(expr, scope)
+
+    def _let_indexed(self, stmt: s.Let, index: s.Expr, scope: Scope) -> None:
+        made = self._circuit_of(stmt.value, scope)
+        if made is None:
+            raise ElaborationError(
+                f"only circuit instances can be bound to '{stmt.name}[...]'"
+                f" (let {stmt.name}[i] = circuit(...)); bind other values with let {stmt.name} = ...",
+                stmt.value.loc,
+            )
+        i = as_int(evaluate(index, scope), "an index", index.loc)
+        if i < 0:
+            raise ElaborationError(f"an index must be >= 0, got {i}", index.loc)
+        # The array lives in the frame's outermost scope, so instances made in a
+        # loop body stay visible after the loop.
+        root = scope.frame.scope
+        found = root.names.get(stmt.name)
+        if found is None:
+            array = InstanceArray(stmt.name)
+            root.names[stmt.name] = (array, stmt.name_loc)
+        elif isinstance(found[0], InstanceArray):
+            array = found[0]
+        else:
+            raise ElaborationError(
+                f"'{stmt.name}' is already {describe(found[0])} (at {found[1]});"
+                " an indexed let needs a fresh name", stmt.name_loc)
+        if i in array.items:
+            raise ElaborationError(f"'{stmt.name}[{i}]' is already bound", stmt.name_loc)
+        array.items[i] = instantiate(self, made[0], made[1], scope, f"{stmt.name}[{i}]")
+
+    def _for(self, stmt: s.For, scope: Scope) -> None:
+        start = as_int(evaluate(stmt.start, scope), "the start of the range", stmt.start.loc)
+        stop = as_int(evaluate(stmt.stop, scope), "the end of the range", stmt.stop.loc)
+        n = stop - start
+        if n <= 0:
+            return
+        if n >= _SMALL_LOOP or self._has_nested_loop(stmt):
+            neurons, synapses, work = lower_bound(stmt.body, scope, {stmt.var})
+            self.budget.check_loop((n * neurons, n * synapses, n * (1 + work)), stmt.loc)
+        var, var_loc, body = stmt.var, stmt.var_loc, stmt.body
+        budget, limit = self.budget, self.limits.max_work
+        for i in range(start, stop):
+            budget.work += 1
+            if budget.work > limit:
+                budget.tick(0, stmt.loc)
+            inner = Scope(scope)
+            inner.names[var] = (i, var_loc)
+            self.exec_block(body, inner)
+
+    def _has_nested_loop(self, stmt: s.For) -> bool:
+        key = id(stmt)
+        found = self._nested.get(key)
+        if found is None:
+            found = self._nested[key] = any(_contains_loop(st) for st in stmt.body)
+        return found
+
+    def _if(self, stmt: s.If, scope: Scope) -> None:
+        cond = as_bool(evaluate(stmt.cond, scope), "the condition of 'if'", stmt.cond.loc)
+        self.exec_block(stmt.then if cond else stmt.orelse, Scope(scope))
+
+    # ---- stimulus and probes -------------------------------------------------------
+
+    def _stimulus(self, stmt: s.Stimulus, scope: Scope) -> None:
+        target = resolve_neurons(stmt.target, scope, "a stimulus target")
+        if not target.is_input:
+            raise ElaborationError(
+                f"stimulus: '{target.label}' is not an input; only inputs take stimuli"
+                f" (declare it with 'input {stmt.target.name}')",
+                stmt.target.loc,
+            )
+        source = stmt.source
+        if isinstance(source, s.StimAt):
+            times = [self._step(t, scope) for t in source.times]
+            for name in target.names:
+                self._add_times(name, times, stmt.loc)
+            return
+        func = source.func
+        if func == "bits":
+            if len(source.args) != 1:
+                raise ElaborationError(f"bits() takes 1 argument, got {len(source.args)}",
+                                       source.loc)
+            value = as_int(evaluate(source.args[0], scope), "the value of bits()",
+                           source.args[0].loc)
+            if value < 0:
+                raise ElaborationError(f"bits() needs a value >= 0, got {value}",
+                                       source.args[0].loc)
+            when = 0 if source.when is None else self._step(source.when, scope)
+            if value.bit_length() > len(target.names):
+                raise ElaborationError(
+                    f"bits({value}) needs {value.bit_length()} neurons, but '{target.label}'"
+                    f" has {len(target.names)}",
+                    source.args[0].loc,
+                )
+            for i, name in enumerate(target.names):
+                if value >> i & 1:
+                    self._add_times(name, [when], stmt.loc)
+        elif func == "poisson":
+            if len(source.args) != 1 or source.when is not None:
+                raise ElaborationError("poisson() takes 1 argument (a rate) and no 'at'",
+                                       source.loc)
+            given = evaluate(source.args[0], scope)
+            rate = as_real(given, "a poisson rate", source.args[0].loc)
+            if not 0.0 <= rate <= 1.0:
+                raise ElaborationError(f"poisson rate must be in [0, 1], got {format_number(given)}",
+                                       source.args[0].loc)
+            for name in target.names:
+                if name in self._stim_times or name in self._stim_rates:
+                    raise ElaborationError(
+                        f"'{name}' already has a stimulus (at {self._stim_locs[name]})", stmt.loc)
+                self._stim_rates[name] = rate
+                self._stim_locs[name] = stmt.loc
+        else:
+            raise ElaborationError(
+                f"unknown stimulus '{func}'{did_you_mean(func, _STIMULI)}; expected at(T, ...),"
+                " bits(V) at T or poisson(P)",
+                source.loc,
+            )
+
+    def _step(self, expr: s.Expr, scope: Scope) -> int:
+        step = as_int(evaluate(expr, scope), "a spike step", expr.loc)
+        if step < 0:
+            raise ElaborationError(f"spike steps must be >= 0, got {step}", expr.loc)
+        return step
+
+    def _add_times(self, name: str, times: list[int], loc: SourceLocation) -> None:
+        if name in self._stim_rates:
+            raise ElaborationError(
+                f"'{name}' already has a poisson stimulus (at {self._stim_locs[name]})", loc)
+        self._stim_times.setdefault(name, set()).update(times)
+        self._stim_locs.setdefault(name, loc)
+
+    def _finish_stimuli(self) -> None:
+        for name, times in self._stim_times.items():
+            self.net.stimulus(name, sorted(times), loc=self._stim_locs[name])
+        for name, rate in self._stim_rates.items():
+            self.net.stimulus(name, rate=rate, loc=self._stim_locs[name])
+
+    def _probe(self, stmt: s.Probe, scope: Scope) -> None:
+        prefix = scope.frame.prefix
+        for item in stmt.items:
+            names: list[str] = []
+            texts: list[str] = []
+            array = len(item.refs) > 1
+            for ref in item.refs:
+                group = resolve_neurons(ref, scope, "a probe", internals=True)
+                names.extend(group.names)
+                texts.append(prefix + group.label)
+                array = array or group.array
+            if item.decoder is None:
+                label = texts[0]
+            elif item.decoder in DECODERS:
+                label = f"{item.decoder}({', '.join(texts)})"
+            else:
+                raise ElaborationError(
+                    f"unknown decoder '{item.decoder}'{did_you_mean(item.decoder, DECODERS)};"
+                    f" decoders are {', '.join(DECODERS)}",
+                    item.loc,
+                )
+            if not names:
+                raise ElaborationError(f"probe {label} names no neurons", item.loc)
+            old = self._probe_labels.get(label)
+            if old is not None:
+                raise ElaborationError(f"'{label}' is already probed (at {old})", item.loc)
+            self._probe_labels[label] = item.loc
+            self.net.probe(*names, label=label, decoder=item.decoder, loc=item.loc, array=array)
+
+
+def _contains_loop(stmt: s.Statement) -> bool:
+    if isinstance(stmt, s.For):
+        return True
+    if isinstance(stmt, s.If):
+        return any(_contains_loop(st) for st in (*stmt.then, *stmt.orelse))
+    return False
+
+
+def _check_param_names(params: Sequence[s.Param], known: Sequence[str], what: str,
+                       takes: str) -> None:
+    """Refuse unknown or repeated parameter names."""
+    seen: set[str] = set()
+    for param in params:
+        if param.name not in known:
+            raise ElaborationError(
+                f"unknown {what} parameter '{param.name}'{did_you_mean(param.name, known)};"
+                + takes,
+                param.loc,
+            )
+        if param.name in seen:
+            raise ElaborationError(f"parameter '{param.name}' is given twice", param.loc)
+        seen.add(param.name)

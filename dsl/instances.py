@@ -1,0 +1,212 @@
+"""Circuit instantiation: ``let u = circuit<params>(inputs)``.
+
+Arguments bind by reference: inside the body, an input name *is* the
+caller's neurons (no relay neuron, no extra step). The body runs in a
+fresh scope whose parent is the scope of the circuit's own file, and the
+neurons it declares are named under the instance (``u.carry``,
+``outer.inner.y``). Circuits written in Python (:class:`GeneratorCircuit`,
+model importers) are instantiated through a small builder with the same
+naming and limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from spikec.dsl import syntax as s
+from spikec.dsl.errors import DslError, ElaborationError, LimitError
+from spikec.dsl.expressions import as_int, evaluate
+from spikec.dsl.refs import resolve_neurons
+from spikec.dsl.values import (
+    Frame,
+    GeneratorCircuit,
+    Instance,
+    Neurons,
+    Number,
+    Scope,
+    SpkCircuit,
+    describe,
+)
+from spikec.errors import SourceLocation
+from spikec.network import NEURON_PARAMS
+
+if TYPE_CHECKING:
+    from spikec.dsl.elaborate import Elaborator
+
+__all__ = ["instantiate", "INSTANCE_WORK"]
+
+#: Units of work one instantiation counts (see Limits.max_work), besides its statements.
+INSTANCE_WORK = 20
+
+
+def instantiate(el: Elaborator, circuit: SpkCircuit | GeneratorCircuit, call: s.Call,
+                scope: Scope, name: str) -> Instance:
+    """Make instance ``name`` of ``circuit`` as ``call`` asks, in the caller's ``scope``."""
+    path = scope.frame.prefix + name
+    if len(el.stack) >= el.limits.max_depth:
+        names = el.stack if len(el.stack) <= 5 else [*el.stack[:3], "...", *el.stack[-2:]]
+        chain = " -> ".join([*names, circuit.name])
+        raise LimitError(
+            f"circuit instances nested more than {el.limits.max_depth} deep ({chain}):"
+            " does a circuit instantiate itself without a base case?"
+            " (set SPIKEC_MAX_DEPTH to raise the limit)",
+            call.loc,
+        )
+    el.budget.tick(INSTANCE_WORK, call.loc)
+    cname = circuit.name
+    param_names = ([p.name for p in circuit.definition.params]
+                   if isinstance(circuit, SpkCircuit) else list(circuit.params))
+    given = call.params or ()
+    if len(given) != len(param_names):
+        want = f"<{', '.join(param_names)}>" if param_names else "none"
+        raise ElaborationError(
+            f"circuit {cname} takes {len(param_names)} parameters ({want}), got {len(given)}",
+            call.loc,
+        )
+    values = [evaluate(p, scope) for p in given]
+    input_names = ([p.name for p in circuit.definition.inputs]
+                   if isinstance(circuit, SpkCircuit) else [n for n, _ in circuit.inputs])
+    if len(call.args) != len(input_names):
+        raise ElaborationError(
+            f"circuit {cname} takes {len(input_names)} inputs ({', '.join(input_names)}),"
+            f" got {len(call.args)}",
+            call.loc,
+        )
+    groups = [_argument(arg, scope, cname, i) for i, arg in enumerate(call.args)]
+    el.stack.append(cname)
+    try:
+        if isinstance(circuit, SpkCircuit):
+            return _run_spk(el, circuit, call, path, values, groups)
+        return _run_generator(el, circuit, call, path, values, groups)
+    except DslError as err:
+        # The innermost instance names itself (Python 3.11+ shows notes in tracebacks;
+        # the message and location stay those of the offending line).
+        if hasattr(err, "add_note") and not getattr(err, "__notes__", None):
+            err.add_note(f"in instance '{path}' of circuit {cname}, made at {call.loc}")
+        raise
+    finally:
+        el.stack.pop()
+
+
+def _argument(arg: s.Expr, scope: Scope, cname: str, i: int) -> Neurons:
+    what = f"argument {i + 1} of {cname}"
+    if not isinstance(arg, s.Ref):
+        value = evaluate(arg, scope)
+        raise ElaborationError(
+            f"{what} must be neurons, got {describe(value)}; compile-time values go between"
+            f" <...>, as in {cname}<...>(...)",
+            arg.loc,
+        )
+    return resolve_neurons(arg, scope, what)
+
+
+def _bind_input(port_name: str, size: int | None, group: Neurons, cname: str,
+                loc: SourceLocation) -> Neurons:
+    got = len(group.names)
+    if size is None:
+        if got != 1:
+            raise ElaborationError(
+                f"input '{port_name}' of {cname} is one neuron, but got {got} neurons"
+                f" ('{group.label}'); a circuit takes an array as {port_name}[n]",
+                loc,
+            )
+        return Neurons(group.names, False, group.is_input, port_name)
+    if got != size:
+        raise ElaborationError(
+            f"input '{port_name}' of {cname} takes {size} neurons ({port_name}[{size}]),"
+            f" got {got} ('{group.label}')",
+            loc,
+        )
+    return Neurons(group.names, True, group.is_input, port_name)
+
+
+def _run_spk(el: Elaborator, circuit: SpkCircuit, call: s.Call, path: str,
+             values: Sequence[Number], groups: Sequence[Neurons]) -> Instance:
+    d = circuit.definition
+    frame = Frame(path + ".", circuit.module)
+    body = frame.scope = Scope(circuit.module.scope, frame)
+    for param, value in zip(d.params, values, strict=True):
+        el.check_new_name(param.name, body, param.loc)
+        body.names[param.name] = (value, param.loc)
+    for port, group, arg in zip(d.inputs, groups, call.args, strict=True):
+        size = None
+        if port.size is not None:
+            size = as_int(evaluate(port.size, body), f"the size of input '{port.name}'",
+                          port.size.loc)
+        el.check_new_name(port.name, body, port.loc)
+        body.names[port.name] = (_bind_input(port.name, size, group, d.name, arg.loc), port.loc)
+    el.exec_block(d.body, body)
+    outputs: dict[str, Neurons] = {}
+    for port in d.outputs:
+        found = body.names.get(port.name)
+        if found is None:
+            raise ElaborationError(
+                f"circuit {d.name}: output '{port.name}' is not defined at the top level of"
+                " its body",
+                port.loc,
+            )
+        value = found[0]
+        if isinstance(value, Instance) and value.sole_output() is not None:
+            value = value.sole_output()
+        if not isinstance(value, Neurons):
+            raise ElaborationError(
+                f"circuit {d.name}: output '{port.name}' must be neurons, but it is"
+                f" {describe(value)}",
+                port.loc,
+            )
+        if port.size is not None:
+            size = as_int(evaluate(port.size, body), f"the size of output '{port.name}'",
+                          port.size.loc)
+            if len(value.names) != size:
+                raise ElaborationError(
+                    f"circuit {d.name}: output '{port.name}' is declared with {size} neurons"
+                    f" but has {len(value.names)}",
+                    port.loc,
+                )
+        outputs[port.name] = value
+    return Instance(path, d.name, outputs, body)
+
+
+class _Builder:
+    """The :class:`~spikec.dsl.values.CircuitBuilder` given to Python circuits."""
+
+    def __init__(self, el: Elaborator, prefix: str, loc: SourceLocation) -> None:
+        self._el = el
+        self._prefix = prefix
+        self._loc = loc
+
+    def neuron(self, name: str, **params: float) -> str:
+        unknown = set(params) - set(NEURON_PARAMS)
+        if unknown:
+            raise ElaborationError(f"unknown neuron parameter '{sorted(unknown)[0]}'", self._loc)
+        full = self._prefix + name
+        self._el.budget.add_neurons(1, f"neuron {full}", self._loc)
+        if full in self._el.net:
+            raise ElaborationError(f"duplicate neuron name '{full}'", self._loc)
+        return self._el.net.neuron(full, **params, loc=self._loc)
+
+    def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
+        self._el.budget.add_synapses(1, f"synapse {pre} -> {post}", self._loc)
+        self._el.net.synapse(pre, post, weight, delay, loc=self._loc)
+
+
+def _run_generator(el: Elaborator, circuit: GeneratorCircuit, call: s.Call, path: str,
+                   values: Sequence[Number], groups: Sequence[Neurons]) -> Instance:
+    inputs: dict[str, tuple[str, ...]] = {}
+    for (port_name, size), group, arg in zip(circuit.inputs, groups, call.args, strict=True):
+        inputs[port_name] = _bind_input(port_name, size, group, circuit.name, arg.loc).names
+    params = dict(zip(circuit.params, values, strict=True))
+    made: Mapping[str, Sequence[str]] = circuit.build(
+        _Builder(el, path + ".", call.loc), params, inputs
+    )
+    outputs: dict[str, Neurons] = {}
+    for out in circuit.outputs:
+        names = tuple(made.get(out, ()))
+        missing = [n for n in names if n not in el.net]
+        if not names or missing:
+            raise ElaborationError(
+                f"circuit {circuit.name} did not build its output '{out}'", call.loc
+            )
+        outputs[out] = Neurons(names, len(names) != 1, False, out)
+    return Instance(path, circuit.name, outputs, None)

@@ -1,0 +1,235 @@
+"""Ceilings that stop a runaway program before it exhausts memory or time.
+
+Elaboration counts neurons, synapses and work (statements run plus loop
+iterations) and refuses, *before allocating*, anything that would pass a
+:class:`Limits` ceiling. A loop is also checked as a whole before its first
+iteration, against a lower bound of what it will make (:func:`lower_bound`),
+so ``for i in 0..10**6 { for j in 0..10**6 { x[i] -> y[j] } }`` fails at
+once instead of after minutes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from spikec.dsl import syntax as s
+from spikec.dsl.errors import ElaborationError, LimitError
+from spikec.dsl.expressions import as_bool, as_int, evaluate
+from spikec.dsl.values import Neurons, Scope
+from spikec.errors import SourceLocation
+
+__all__ = ["Limits", "Budget", "lower_bound"]
+
+_ENV = {
+    "max_neurons": "SPIKEC_MAX_NEURONS",
+    "max_synapses": "SPIKEC_MAX_SYNAPSES",
+    "max_depth": "SPIKEC_MAX_DEPTH",
+    "max_work": "SPIKEC_MAX_WORK",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The ceilings of one elaboration.
+
+    The defaults keep the IR under a few GiB (a neuron costs about 1 KiB in
+    the networkx-based IR, a synapse about 0.3 KiB). Each can be raised
+    with an environment variable: ``SPIKEC_MAX_NEURONS``,
+    ``SPIKEC_MAX_SYNAPSES``, ``SPIKEC_MAX_DEPTH`` (circuit instances nested
+    in one another) and ``SPIKEC_MAX_WORK`` (statements run plus loop
+    iterations).
+    """
+
+    max_neurons: int = 2_000_000
+    max_synapses: int = 10_000_000
+    max_depth: int = 100
+    max_work: int = 20_000_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, overridden by any ``SPIKEC_MAX_*`` environment variable."""
+        env = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for field, var in _ENV.items():
+            text = env.get(var)
+            if text is None or not text.strip():
+                continue
+            try:
+                value = int(float(text.replace("_", "")))
+            except ValueError:
+                raise LimitError(f"{var}: expected a positive integer, got {text!r}") from None
+            if value < 1:
+                raise LimitError(f"{var}: expected a positive integer, got {text!r}")
+            values[field] = value
+        return cls(**values)
+
+
+def _hint(field: str) -> str:
+    return f"set {_ENV[field]} to raise the limit"
+
+
+class Budget:
+    """Running counts of one elaboration, checked against its :class:`Limits`."""
+
+    __slots__ = ("limits", "neurons", "synapses", "work")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.neurons = 0
+        self.synapses = 0
+        self.work = 0
+
+    def add_neurons(self, n: int, what: str, loc: SourceLocation) -> None:
+        """Count ``n`` new neurons, or refuse if that passes the limit."""
+        limit = self.limits.max_neurons
+        if self.neurons + n > limit:
+            raise LimitError(
+                f"{what}: {self.neurons + n:,} neurons in all would pass the limit of"
+                f" {limit:,} ({_hint('max_neurons')})",
+                loc,
+            )
+        self.neurons += n
+
+    def add_synapses(self, n: int, what: str, loc: SourceLocation) -> None:
+        """Count ``n`` new synapses, or refuse if that passes the limit."""
+        limit = self.limits.max_synapses
+        if self.synapses + n > limit:
+            raise LimitError(
+                f"{what}: {self.synapses + n:,} synapses in all would pass the limit of"
+                f" {limit:,} ({_hint('max_synapses')})",
+                loc,
+            )
+        self.synapses += n
+
+    def tick(self, n: int, loc: SourceLocation) -> None:
+        """Count ``n`` units of work (statements, loop iterations)."""
+        self.work += n
+        if self.work > self.limits.max_work:
+            raise LimitError(
+                f"elaboration passed {self.limits.max_work:,} steps (statements run plus loop"
+                f" iterations): is a loop or a recursion far larger than intended?"
+                f" ({_hint('max_work')})",
+                loc,
+            )
+
+    def check_loop(self, bound: tuple[int, int, int], loc: SourceLocation) -> None:
+        """Refuse a loop whose lower bound of (neurons, synapses, work) passes a limit."""
+        neurons, synapses, work = bound
+        checks = (
+            ("neurons", self.neurons + neurons, self.limits.max_neurons, "max_neurons"),
+            ("synapses", self.synapses + synapses, self.limits.max_synapses, "max_synapses"),
+            ("steps (statements run plus loop iterations)", self.work + work,
+             self.limits.max_work, "max_work"),
+        )
+        for what, total, limit, field in checks:
+            if total > limit:
+                raise LimitError(
+                    f"this loop would bring the program to at least {total:,} {what},"
+                    f" more than the limit of {limit:,} ({_hint(field)})",
+                    loc,
+                )
+
+
+# ---- lower bounds of what statements make ------------------------------------------
+
+
+def _names(expr: s.Expr) -> Iterable[str]:
+    if isinstance(expr, s.Ref):
+        yield expr.name
+        for acc in expr.accessors:
+            if isinstance(acc, s.Index):
+                yield from _names(acc.index)
+            elif isinstance(acc, s.Slice):
+                yield from _names(acc.start)
+                yield from _names(acc.stop)
+    elif isinstance(expr, s.Binary):
+        yield from _names(expr.left)
+        yield from _names(expr.right)
+    elif isinstance(expr, s.Unary):
+        yield from _names(expr.operand)
+    elif isinstance(expr, s.Call):
+        yield expr.func
+        for arg in (*(expr.params or ()), *expr.args):
+            yield from _names(arg)
+
+
+def _known(expr: s.Expr, scope: Scope, shadow: set[str]) -> bool:
+    return all(n not in shadow and scope.lookup(n) is not None for n in _names(expr))
+
+
+def _int(expr: s.Expr, scope: Scope, shadow: set[str]) -> int | None:
+    if not _known(expr, scope, shadow):
+        return None
+    try:
+        return as_int(evaluate(expr, scope), "", expr.loc)
+    except ElaborationError:
+        return None
+
+
+def _ref_size(ref: s.Ref, scope: Scope, shadow: set[str]) -> int:
+    """How many neurons ``ref`` names at least (0 when unknown yet)."""
+    if ref.name in shadow:
+        return 0
+    found = scope.lookup(ref.name)
+    if found is None:
+        return 0
+    value = found[0]
+    if not isinstance(value, Neurons):
+        return 0
+    if not ref.accessors:
+        return len(value.names)
+    if len(ref.accessors) == 1 and value.array:
+        acc = ref.accessors[0]
+        if isinstance(acc, s.Index):
+            return 1
+        if isinstance(acc, s.Whole):
+            return len(value.names)
+    return 0
+
+
+def lower_bound(body: Iterable[s.Statement], scope: Scope,
+                shadow: set[str] | None = None) -> tuple[int, int, int]:
+    """At least how many (neurons, synapses, work units) running ``body`` in ``scope`` makes.
+
+    Names in ``shadow`` (bound inside the body, or the loop variable) are
+    treated as unknown; whatever is unknown counts as zero, so the result
+    never overstates.
+    """
+    shadow = set() if shadow is None else set(shadow)
+    neurons = synapses = work = 0
+    for stmt in body:
+        work += 1
+        if isinstance(stmt, (s.NeuronDecl, s.InputDecl)):
+            size = 1 if stmt.size is None else _int(stmt.size, scope, shadow)
+            neurons += max(size or 0, 0)
+            shadow.add(stmt.name)
+        elif isinstance(stmt, s.Connect):
+            synapses += _ref_size(stmt.pre, scope, shadow) * _ref_size(stmt.post, scope, shadow)
+        elif isinstance(stmt, s.For):
+            start = _int(stmt.start, scope, shadow)
+            stop = _int(stmt.stop, scope, shadow)
+            if start is not None and stop is not None and stop > start:
+                n = stop - start
+                inner = lower_bound(stmt.body, scope, shadow | {stmt.var})
+                neurons += n * inner[0]
+                synapses += n * inner[1]
+                work += n * (1 + inner[2])
+        elif isinstance(stmt, s.If):
+            cond = None
+            if _known(stmt.cond, scope, shadow):
+                try:
+                    cond = as_bool(evaluate(stmt.cond, scope), "", stmt.cond.loc)
+                except ElaborationError:
+                    cond = None
+            then = lower_bound(stmt.then, scope, shadow)
+            orelse = lower_bound(stmt.orelse, scope, shadow)
+            branch = then if cond is True else orelse if cond is False else tuple(
+                map(min, then, orelse))
+            neurons += branch[0]
+            synapses += branch[1]
+            work += branch[2]
+        elif isinstance(stmt, (s.Let, s.KindDecl)):
+            shadow.add(stmt.name)
+    return neurons, synapses, work
