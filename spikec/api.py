@@ -33,7 +33,8 @@ def loads(text: str, filename: str = "<string>", **params: Any) -> Network:
 
 
 def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
-    """Load a network from a ``.spk`` program or a saved ``.json`` network."""
+    """Load a network from a ``.spk`` program, a saved ``.json`` network, or a
+    ``.json`` spikec netlist (recognised by its ``"format"`` field)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".spk":
         return load(path, **params)
@@ -42,6 +43,16 @@ def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
             raise NetworkFileError(
                 f"{os.fspath(path)}: --param applies to .spk programs, not saved networks"
             )
+        import json
+
+        from spikec.backends.netlist import is_netlist, load_netlist
+
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            doc = None  # load_network reports the problem with its location
+        if is_netlist(doc):
+            return load_netlist(path)[0]
         return load_network(path)
     raise NetworkFileError(
         f"{os.fspath(path)}: unknown file type '{suffix or '(none)'}'; expected .spk or .json"

@@ -78,7 +78,53 @@ def build_parser() -> argparse.ArgumentParser:
     save = sub.add_parser("save", help="save the network as JSON (schema spikec-network v1)")
     add_file(save)
     save.add_argument("-o", "--output", required=True, metavar="OUT.json")
+    _add_chip_commands(sub, add_file)
     return parser
+
+
+def _add_chip_commands(sub: Any, add_file: Any) -> None:
+    """The ``compile``, ``stats`` and ``run`` subcommands (chip targets)."""
+
+    def add_pipeline(p: argparse.ArgumentParser, default_target: str | None = "generic") -> None:
+        p.add_argument("--target", default=default_target, required=default_target is None,
+                       metavar="T", help="a built-in target (generic, loihi, truenorth, sanafe-loihi,"
+                       " sanafe-truenorth) or a target .toml file")
+        p.add_argument("--passes", metavar="A,B,C", help="the pass pipeline (default: the target's)")
+        p.add_argument("--exact", action="store_true",
+                       help="refuse (rather than report) anything that could change a spike")
+        p.add_argument("--keep", action="append", default=None, metavar="NAME",
+                       help="a neuron whose spikes must be kept (repeatable; default: the probes)")
+        p.add_argument("--no-verify", action="store_true", help="do not verify between passes")
+        p.add_argument("--time-passes", action="store_true", help="print each pass's time (stderr)")
+        p.add_argument("--print-ir-after-all", action="store_true",
+                       help="print the IR after each pass (stderr)")
+
+    comp = sub.add_parser("compile", help="compile for a chip target and write a netlist (or SANA-FE/NIR)")
+    add_file(comp)
+    add_pipeline(comp)
+    comp.add_argument("-o", "--output", required=True, metavar="OUT",
+                      help="OUT.json (spikec netlist), OUT.yaml (SANA-FE), OUT.nir (NIR)")
+    comp.add_argument("--emit", choices=["netlist", "sanafe", "nir"],
+                      help="output format (default: from the output's extension)")
+
+    stats = sub.add_parser("stats", help="neurons, synapses, cores, fill, traffic and energy on a target")
+    add_file(stats)
+    add_pipeline(stats)
+    stats.add_argument("--activity", type=float, default=0.1,
+                       help="assumed spikes per neuron per step (default 0.1)")
+    stats.add_argument("--steps", type=int, default=0,
+                       help="measure activity by simulating this many steps (file stimuli)")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+
+    run = sub.add_parser("run", help="compile for a SANA-FE target and run it in SANA-FE")
+    add_file(run)
+    add_pipeline(run, default_target=None)
+    run.add_argument("--steps", type=int, required=True, help="number of time steps")
+    run.add_argument("--input", action="append", default=[], metavar="NAME=T1,T2,...",
+                     help="spike steps of an input neuron (repeatable; overrides file stimuli)")
+    run.add_argument("--compare", action="store_true",
+                     help="also simulate the source network with spikec and compare spikes")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _parse_params(items: Sequence[str]) -> dict[str, Any]:
@@ -268,7 +314,143 @@ def _cmd_save(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-_COMMANDS = {"sim": _cmd_sim, "check": _cmd_check, "print": _cmd_print, "save": _cmd_save}
+def _compile(args: argparse.Namespace) -> tuple[Network, Network, Any]:
+    """Open the file and run the pipeline; returns (source, compiled, context)."""
+    from spikec.passes import compile_for_target, parse_pipeline
+    from spikec.target import load_target
+
+    net = _open(args)
+    target = load_target(args.target)
+    passes = parse_pipeline(args.passes) if args.passes else None
+    timings: list[Any] = []
+    print_ir = sys.stderr if args.print_ir_after_all else None
+    out, ctx = compile_for_target(
+        net, target, passes, exact=args.exact, keep=args.keep, verify_each=not args.no_verify,
+        print_ir=print_ir, on_timing=timings.append,
+    )
+    if args.time_passes:
+        total = sum(t.seconds for t in timings) or 1e-12
+        width = max([len(t.name) for t in timings] + [4])
+        sys.stderr.write(f"{'pass'.ljust(width)}  {'seconds':>9}  {'%':>5}"
+                         f"  {'neurons':>9}  {'synapses':>9}\n")
+        for t in timings:
+            sys.stderr.write(f"{t.name.ljust(width)}  {t.seconds:9.4f}  {100 * t.seconds / total:5.1f}"
+                             f"  {t.neurons:9d}  {t.synapses:9d}\n")
+        sys.stderr.write(f"{'total'.ljust(width)}  {total:9.4f}\n")
+    for d in ctx.diagnostics[:20]:
+        sys.stderr.write(f"note: {d}\n")
+    if len(ctx.diagnostics) > 20:
+        sys.stderr.write(f"note: ({len(ctx.diagnostics) - 20} more notes)\n")
+    return net, out, ctx
+
+
+def _cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
+    emit = args.emit or {".json": "netlist", ".yaml": "sanafe", ".yml": "sanafe", ".nir": "nir",
+                         ".h5": "nir"}.get(os.path.splitext(args.output)[1].lower())
+    if emit is None:
+        raise CliError(f"-o {args.output}: cannot tell the format from the extension;"
+                       " use .json, .yaml or .nir, or give --emit")
+    _, net, ctx = _compile(args)
+    if emit == "netlist":
+        from spikec.backends.netlist import build_netlist, write_netlist
+
+        model = build_netlist(net, ctx.placement, ctx.target, ctx.pipeline, ctx.diagnostics)
+        write_netlist(args.output, model)
+        written = [args.output]
+    elif emit == "sanafe":
+        from spikec.backends.sanafe import build_sanafe, write_sanafe
+
+        written = write_sanafe(args.output, build_sanafe(net, ctx.placement, ctx.target))
+    else:
+        from spikec.backends.nir_export import write_nir
+
+        write_nir(args.output, net)
+        written = [args.output]
+    cores = ctx.placement.num_cores if ctx.placement is not None else 0
+    out.write(f"wrote {', '.join(written)}: {net.num_neurons} neurons, {net.num_synapses} synapses"
+              f" on {cores} core{'s' if cores != 1 else ''} (target {ctx.target.name})\n")
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
+    from spikec.stats import network_stats
+
+    _, net, ctx = _compile(args)
+    activity: Any = args.activity
+    if args.steps > 0:
+        from spikec.backends.simulator import simulate
+
+        result = simulate(net, args.steps, record="all")
+        activity = {name: float(s.mean()) for name, s in result.spikes.items()}
+    st = network_stats(net, ctx.placement, ctx.target, activity)
+    if args.json:
+        out.write(json.dumps(st.to_dict()) + "\n")
+        return 0
+    t = ctx.target
+    out.write(f"{args.file} on {t.name}: {st.neurons} neurons ({st.inputs} inputs), {st.synapses} synapses,"
+              f" {st.cores} core{'s' if st.cores != 1 else ''}\n")
+    out.write("  core  neurons          synapses         axons\n")
+    for f in st.fill[:32]:
+        def cell(v: int, lim: int | None) -> str:
+            return f"{v:>7}" + (f" ({100 * v / lim:5.1f}%)" if lim else "         ")
+        out.write(f"  {f.core:>4}  {cell(f.neurons, t.neurons_per_core)}"
+                  f"  {cell(f.synapses, t.synapses_per_core)}"
+                  f"  {cell(f.axons, t.axons_per_core)}\n")
+    if len(st.fill) > 32:
+        out.write(f"  ({len(st.fill) - 32} more cores; use --json)\n")
+    how = f"measured over {args.steps} steps" if args.steps > 0 else f"activity {args.activity:g} per neuron"
+    out.write(f"per step ({how}): {st.spikes_per_step:.4g} spikes, {st.synaptic_events_per_step:.4g}"
+              f" synaptic events, {st.messages_per_step:.4g} inter-core messages,"
+              f" {st.hops_per_step:.4g} hops\n")
+    out.write(f"energy per step: {st.energy_per_step:.4g} J;"
+              f" latency per step: {st.latency_per_step:.4g} s\n")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from spikec.backends.sanafe import run_sanafe
+
+    source, net, ctx = _compile(args)
+    inputs = _parse_inputs(args.input)
+    result = run_sanafe(net, ctx.placement, ctx.target, args.steps, inputs)
+    names = [n for n in source.graph.nodes if n in result.spikes]
+    if source.probes:
+        probed = {n for p in source.probes for n in p.neurons}
+        names = [n for n in names if n in probed]
+    doc: dict[str, Any] = {
+        "target": ctx.target.name, "steps": args.steps,
+        "spikes": {n: result.spike_times(n)[0] for n in names},
+        "energy": result.energy, "sim_time": result.sim_time,
+    }
+    if args.compare:
+        from spikec.backends.simulator import simulate
+
+        ref = simulate(source, args.steps, inputs=inputs, record=names)
+        doc["differs"] = [n for n in names if not (ref.spikes[n][0] == result.spikes[n][0]).all()]
+    if args.json:
+        out.write(json.dumps(doc) + "\n")
+        return 0
+    out.write(f"{args.file} in SANA-FE ({ctx.target.name}): {args.steps} steps,"
+              f" {net.num_neurons} neurons on {ctx.placement.num_cores} core(s)\n")
+    width = max([len(n) for n in names] + [6])
+    for n in names[:_TEXT_NEURONS]:
+        times = doc["spikes"][n]
+        out.write(f"  {n.ljust(width)}  {', '.join(map(str, times[:20])) or '-'}\n")
+    energy = doc["energy"].get("total", 0.0)
+    parts = ", ".join(f"{k} {v:.3g}" for k, v in doc["energy"].items() if k != "total")
+    out.write(f"energy: {energy:.4g} J ({parts})\n")
+    per_step = result.sim_time / max(args.steps, 1)
+    out.write(f"simulated time: {result.sim_time:.4g} s ({per_step:.4g} s per step)\n")
+    if args.compare:
+        out.write("spikes identical to spikec's simulator\n" if not doc["differs"] else
+                  f"spikes differ from spikec's simulator for {len(doc['differs'])} neuron(s):"
+                  f" {', '.join(doc['differs'][:10])}\n")
+        return 0 if not doc["differs"] else 1
+    return 0
+
+
+_COMMANDS = {"sim": _cmd_sim, "check": _cmd_check, "print": _cmd_print, "save": _cmd_save,
+             "compile": _cmd_compile, "stats": _cmd_stats, "run": _cmd_run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](args, sys.stdout)
     except SpikecError as exc:
         sys.stderr.write(exc.render() + "\n")
+        for note in getattr(exc, "__notes__", ()):
+            sys.stderr.write(f"note: {note}\n")  # e.g. which circuit instance failed
         return 1
     except BrokenPipeError:
         # `spikec sim ... | head`: the reader left; exit quietly like other Unix tools.
