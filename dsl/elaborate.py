@@ -22,6 +22,7 @@ from spikec.dsl.modules import Importer, Module
 from spikec.dsl.refs import resolve, resolve_neurons
 from spikec.dsl.values import (
     GeneratorCircuit,
+    Instance,
     InstanceArray,
     Kind,
     Neurons,
@@ -33,7 +34,7 @@ from spikec.dsl.values import (
     format_number,
 )
 from spikec.errors import SourceLocation, did_you_mean
-from spikec.network import DECODERS, DEFAULT_PARAMS, NEURON_PARAMS, Network
+from spikec.network import DECODERS, DEFAULT_PARAMS, NEURON_PARAMS, DecodeKey, Network
 
 __all__ = ["Elaborator"]
 
@@ -58,6 +59,9 @@ class Elaborator:
         self._stim_rates: dict[str, float] = {}
         self._stim_locs: dict[str, SourceLocation] = {}
         self._probe_labels: dict[str, SourceLocation] = {}
+        #: Decode keys of instance outputs, by their neurons: a Python circuit (an
+        #: imported model) may offer ``decode_keys = {output: key}`` for ``probe label(...)``.
+        self._decode_keys: dict[tuple[str, ...], DecodeKey] = {}
         self._main: Module | None = None
         self._nested: dict[int, bool] = {}
         self._checked: set[int] = set()  # ids of connections whose parameter names passed
@@ -75,6 +79,8 @@ class Elaborator:
             s.ImportFile: self._top_level_only,
             s.ImportLib: self._top_level_only,
             s.ImportModel: self._top_level_only,
+            s.Gate: lambda stmt, scope: _gates().elaborate_gate(self, stmt, scope),
+            s.Balance: lambda stmt, scope: _gates().elaborate_balance(self, stmt, scope),
         }
 
     # ---- modules -------------------------------------------------------------------
@@ -322,10 +328,20 @@ class Elaborator:
                 return found[0], expr
         return None
 
+    def _instantiate(self, circuit: SpkCircuit | GeneratorCircuit, call: s.Call, scope: Scope,
+                     name: str) -> Instance:
+        """Make the instance, and note the decode keys its circuit offers for its outputs."""
+        inst = instantiate(self, circuit, call, scope, name)
+        keys: Mapping[str, DecodeKey] = getattr(circuit, "decode_keys", None) or {}
+        for output, key in keys.items():
+            if output in inst.outputs:
+                self._decode_keys[inst.outputs[output].names] = key
+        return inst
+
     def _let_value(self, expr: s.Expr, scope: Scope, name: str) -> Value:
         made = self._circuit_of(expr, scope)
         if made is not None:
-            return instantiate(self, made[0], made[1], scope, name)
+            return self._instantiate(made[0], made[1], scope, name)
         if isinstance(expr, s.Ref):
             return resolve(expr, scope)[0]
         return evaluate(expr, scope)
@@ -356,7 +372,7 @@ class Elaborator:
                 " an indexed let needs a fresh name", stmt.name_loc)
         if i in array.items:
             raise ElaborationError(f"'{stmt.name}[{i}]' is already bound", stmt.name_loc)
-        array.items[i] = instantiate(self, made[0], made[1], scope, f"{stmt.name}[{i}]")
+        array.items[i] = self._instantiate(made[0], made[1], scope, f"{stmt.name}[{i}]")
 
     def _for(self, stmt: s.For, scope: Scope) -> None:
         start = as_int(evaluate(stmt.start, scope), "the start of the range", stmt.start.loc)
@@ -488,11 +504,30 @@ class Elaborator:
                 )
             if not names:
                 raise ElaborationError(f"probe {label} names no neurons", item.loc)
+            key = None
+            if item.decoder == "label":
+                key = self._decode_keys.get(tuple(names))
+                if key is None:
+                    raise ElaborationError(
+                        f"probe {label}: the label decoder reads the output of an imported model"
+                        f" with a decode key (as in probe label(m.out)); '{', '.join(texts)}'"
+                        " has no decode key",
+                        item.loc,
+                    )
             old = self._probe_labels.get(label)
             if old is not None:
                 raise ElaborationError(f"'{label}' is already probed (at {old})", item.loc)
             self._probe_labels[label] = item.loc
-            self.net.probe(*names, label=label, decoder=item.decoder, loc=item.loc, array=array)
+            self.net.probe(*names, label=label, decoder=item.decoder, loc=item.loc, array=array,
+                           key=key)
+
+
+def _gates() -> Any:
+    """The Boolean-gate elaborator, imported on first use: it loads sympy and scipy,
+    which programs without ``gate`` statements (and ``import spikec``) never need."""
+    from spikec.dsl import gates
+
+    return gates
 
 
 def _contains_loop(stmt: s.Statement) -> bool:

@@ -28,7 +28,7 @@ from spikec.dsl.values import (
     SpkCircuit,
     describe,
 )
-from spikec.errors import SourceLocation
+from spikec.errors import SourceLocation, SpikecError
 from spikec.network import NEURON_PARAMS
 
 if TYPE_CHECKING:
@@ -194,12 +194,22 @@ class _Builder:
 def _run_generator(el: Elaborator, circuit: GeneratorCircuit, call: s.Call, path: str,
                    values: Sequence[Number], groups: Sequence[Neurons]) -> Instance:
     inputs: dict[str, tuple[str, ...]] = {}
-    for (port_name, size), group, arg in zip(circuit.inputs, groups, call.args, strict=True):
-        inputs[port_name] = _bind_input(port_name, size, group, circuit.name, arg.loc).names
     params = dict(zip(circuit.params, values, strict=True))
-    made: Mapping[str, Sequence[str]] = circuit.build(
-        _Builder(el, path + ".", call.loc), params, inputs
-    )
+    for (port_name, size), group, arg in zip(circuit.inputs, groups, call.args, strict=True):
+        try:
+            # A size may depend on the parameters: size(params) -> int | None.
+            wanted = size(params) if callable(size) else size
+        except SpikecError as err:
+            raise ElaborationError(f"circuit {circuit.name}: {err.message}", call.loc) from None
+        inputs[port_name] = _bind_input(port_name, wanted, group, circuit.name, arg.loc).names
+    try:
+        made: Mapping[str, Sequence[str]] = circuit.build(
+            _Builder(el, path + ".", call.loc), params, inputs
+        )
+    except SpikecError as err:
+        if err.location is not None:
+            raise
+        raise ElaborationError(f"circuit {circuit.name}: {err.message}", call.loc) from None
     outputs: dict[str, Neurons] = {}
     for out in circuit.outputs:
         names = tuple(made.get(out, ()))
@@ -208,5 +218,6 @@ def _run_generator(el: Elaborator, circuit: GeneratorCircuit, call: s.Call, path
             raise ElaborationError(
                 f"circuit {circuit.name} did not build its output '{out}'", call.loc
             )
-        outputs[out] = Neurons(names, len(names) != 1, False, out)
+        array = len(names) != 1 or out in getattr(circuit, "array_outputs", ())
+        outputs[out] = Neurons(names, array, False, out)
     return Instance(path, circuit.name, outputs, None)

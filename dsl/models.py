@@ -38,11 +38,10 @@ def load_model(path: Path, shown: str, name: str, loc: SourceLocation) -> Genera
     suffix = path.suffix.lower()
     loader = MODEL_LOADERS.get(suffix)
     if loader is None:
-        known = ", ".join(sorted(MODEL_LOADERS))
-        also = f" (loaders are registered for: {known})" if known else ""
+        known = ", ".join(sorted(MODEL_LOADERS)) or "none"
         raise ElaborationError(
-            f"import model: importing trained models is not available yet; no loader"
-            f" reads '{suffix or shown}' files{also}",
+            f"import model: no loader reads '{suffix or shown}' files;"
+            f" model files can be: {known}",
             loc,
         )
     if not path.is_file():

@@ -8,8 +8,9 @@ being declared are a cycle and fail naming it.
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -60,9 +61,25 @@ def library_modules() -> list[str]:
                 walk(child, (*parts, child.name))
             elif child.name.endswith(".spk"):
                 out.append(".".join(("std", *parts, child.name[:-4])))
+            elif child.name.endswith(".py") and not child.name.startswith("_") and not parts:
+                out.append(f"std.{child.name[:-3]}")
 
     walk(_library_root(), ())
-    return sorted(out)
+    return sorted(set(out))
+
+
+def _python_library(parts: tuple[str, ...]) -> dict[str, Value] | None:
+    """The circuits a Python library module ``circuits/NAME.py`` exports in its
+    ``CIRCUITS`` mapping (name -> GeneratorCircuit), or None if there is no such module."""
+    if len(parts) != 2 or parts[1].startswith("_"):
+        return None
+    if not _library_root().joinpath(parts[1] + ".py").is_file():
+        return None
+    module = importlib.import_module(f"{LIBRARY_PACKAGE}.{parts[1]}")
+    circuits = getattr(module, "CIRCUITS", None)
+    if not isinstance(circuits, Mapping):
+        return None
+    return dict(circuits)
 
 
 class Importer:
@@ -92,7 +109,12 @@ class Importer:
             if isinstance(stmt, s.ImportFile):
                 self._bind(module, self._import_file(module, stmt), stmt.loc)
             elif isinstance(stmt, s.ImportLib):
-                self._bind(module, self._import_lib(stmt), stmt.loc)
+                spk = self._import_lib(stmt)
+                if spk is not None:
+                    self._bind(module, spk, stmt.loc)
+                what = f"import {'.'.join(stmt.parts)}"
+                for name, circuit in (_python_library(stmt.parts) or {}).items():
+                    _bind_one(module, name, circuit, stmt.loc, what)
             elif isinstance(stmt, s.ImportModel):
                 path = _relative(module, stmt.path)
                 circuit = load_model(path, stmt.path, stmt.alias, stmt.path_loc)
@@ -113,7 +135,9 @@ class Importer:
         return self._load(key, shown, path.parent, lambda: path.read_text(encoding="utf-8-sig"),
                           stmt.path_loc)
 
-    def _import_lib(self, stmt: s.ImportLib) -> Module:
+    def _import_lib(self, stmt: s.ImportLib) -> Module | None:
+        """The library's ``.spk`` file of ``stmt``, or None when only a Python module
+        (``circuits/NAME.py``) provides it."""
         dotted = ".".join(stmt.parts)
         if stmt.parts[0] != "std" or len(stmt.parts) < 2:
             raise SpkImportError(
@@ -125,6 +149,8 @@ class Importer:
         for part in stmt.parts[1:-1]:
             node = node.joinpath(part)
         node = node.joinpath(stmt.parts[-1] + ".spk")
+        if not node.is_file() and _python_library(stmt.parts) is not None:
+            return None
         if not node.is_file():
             known = library_modules()
             raise SpkImportError(

@@ -33,7 +33,7 @@ __all__ = ["parse", "KEYWORDS"]
 #: Words the grammar reserves; they cannot name neurons, circuits or values.
 KEYWORDS: tuple[str, ...] = (
     "input", "neuron", "kind", "let", "for", "in", "if", "else", "circuit", "import", "as",
-    "stimulus", "probe", "at", "and", "or", "not", "true", "false",
+    "stimulus", "probe", "at", "and", "or", "not", "true", "false", "balance",
 )
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +428,54 @@ class _Build(Transformer[Token, Any]):
     def probe_decoded(self, meta: Any, children: list[Any]) -> s.ProbeItem:
         name, *refs = children
         return s.ProbeItem(str(name), tuple(refs), self._at(meta))
+
+    # -- Boolean gates and balancing --
+
+    def gate_stmt(self, meta: Any, children: list[Any]) -> s.Gate:
+        word, target, expr = children
+        if str(word) != "gate":
+            raise ParseError(
+                f"expected '->' after a neuron reference, or 'gate NAME = expression',"
+                f" found name '{word}'", self._tok(word))
+        return s.Gate(target, expr, self._at(meta))
+
+    def balance_stmt(self, meta: Any, children: list[s.Ref]) -> s.Balance:
+        return s.Balance(tuple(children), self._at(meta))
+
+    def bool_var(self, meta: Any, children: list[s.Ref]) -> s.BoolVar:
+        return s.BoolVar(children[0], children[0].loc)
+
+    def bool_const(self, meta: Any, children: list[Token]) -> s.BoolConst:
+        tok = children[0]
+        if str(tok) not in ("0", "1"):
+            raise ParseError(f"a gate expression takes the constants 0 and 1, found {tok}",
+                             self._tok(tok))
+        return s.BoolConst(str(tok) == "1", self._tok(tok))
+
+    def bool_true(self, meta: Any, children: list[Any]) -> s.BoolConst:
+        return s.BoolConst(True, self._at(meta))
+
+    def bool_false(self, meta: Any, children: list[Any]) -> s.BoolConst:
+        return s.BoolConst(False, self._at(meta))
+
+    def bool_not_op(self, meta: Any, children: list[Any]) -> s.BoolNot:
+        return s.BoolNot(children[0], self._at(meta))
+
+    def _bool_op(self, op: str, meta: Any, children: list[Any]) -> s.BoolOp:
+        left, right = children
+        return s.BoolOp(op, left, right, left.loc)
+
+    def bool_and_op(self, meta: Any, children: list[Any]) -> s.BoolOp:
+        return self._bool_op("&", meta, children)
+
+    def bool_or_op(self, meta: Any, children: list[Any]) -> s.BoolOp:
+        return self._bool_op("|", meta, children)
+
+    def bool_xor_op(self, meta: Any, children: list[Any]) -> s.BoolOp:
+        return self._bool_op("^", meta, children)
+
+    def bool_implies(self, meta: Any, children: list[Any]) -> s.BoolOp:
+        return self._bool_op("->", meta, children)
 
     # -- expressions --
 

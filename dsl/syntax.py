@@ -16,7 +16,8 @@ __all__ = [
     "Number", "Boolean", "Ref", "Attr", "Index", "Slice", "Whole", "Accessor", "Call", "Unary",
     "Binary", "Expr", "Name", "Param", "InputDecl", "NeuronDecl", "KindDecl", "Connect", "Let",
     "For", "If", "Port", "CircuitDef", "ImportFile", "ImportLib", "ImportModel", "StimAt",
-    "StimCall", "Stimulus", "ProbeItem", "Probe", "Statement", "Program",
+    "StimCall", "Stimulus", "ProbeItem", "Probe", "BoolVar", "BoolConst", "BoolNot", "BoolOp",
+    "BoolExpr", "Gate", "Balance", "Statement", "Program",
 ]
 
 
@@ -303,9 +304,66 @@ class Probe:
     loc: SourceLocation
 
 
+# ---- Boolean gates and delay balancing ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoolVar:
+    """A neuron as a Boolean variable: did it spike (for this input word)?"""
+
+    ref: Ref
+    loc: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class BoolConst:
+    """``true``/``false`` (or ``1``/``0``) in a gate expression."""
+
+    value: bool
+    loc: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class BoolNot:
+    """``~x``."""
+
+    operand: BoolExpr
+    loc: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    """``left op right`` with op one of ``&``, ``|``, ``^``, ``->``."""
+
+    op: str
+    left: BoolExpr
+    right: BoolExpr
+    loc: SourceLocation
+
+
+BoolExpr = BoolVar | BoolConst | BoolNot | BoolOp
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """``gate TARGET = expr``: a Boolean expression compiled into threshold neurons."""
+
+    target: Ref
+    expr: BoolExpr
+    loc: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """``balance A, B, ...``: pad delays so the named neurons share one pipeline stage."""
+
+    refs: tuple[Ref, ...]
+    loc: SourceLocation
+
+
 Statement = (
     InputDecl | NeuronDecl | KindDecl | Connect | Let | For | If | CircuitDef | ImportFile
-    | ImportLib | ImportModel | Stimulus | Probe
+    | ImportLib | ImportModel | Stimulus | Probe | Gate | Balance
 )
 
 

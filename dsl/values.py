@@ -106,15 +106,17 @@ class CircuitBuilder(Protocol):
 class GeneratorCircuit(Protocol):
     """A circuit written in Python (a model importer, a library generator).
 
-    ``inputs`` lists each input's name and size (``None``: one neuron);
-    ``build`` receives the parameter values and the full names of the
+    ``inputs`` lists each input's name and size (``None``: one neuron; a
+    callable computes the size from the parameter values); an optional
+    ``array_outputs`` names outputs that are arrays even when they hold one
+    neuron. ``build`` receives the parameter values and the full names of the
     neurons passed for each input, adds its neurons through ``builder`` and
     returns the full names of each output's neurons (a list, even for one).
     """
 
     name: str
     params: Sequence[str]
-    inputs: Sequence[tuple[str, int | None]]
+    inputs: Sequence[tuple[str, int | None | Callable[[Mapping[str, Number]], int | None]]]
     outputs: Sequence[str]
 
     def build(

@@ -12,7 +12,7 @@ The public API::
 """
 
 from spikec._version import __version__
-from spikec.api import SimResult, Simulator, load, loads, open_network, simulate
+from spikec.api import SimResult, Simulator, import_model, load, loads, open_network, simulate
 from spikec.errors import (
     NetworkError,
     NetworkFileError,
@@ -48,6 +48,7 @@ __all__ = [
     "load",
     "loads",
     "open_network",
+    "import_model",
     "Simulator",
     "SimResult",
 ]

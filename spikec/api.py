@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from spikec.backends.binary_net import BinaryNet, ModelImportError
 from spikec.backends.simulator import SimResult, Simulator, simulate
 from spikec.errors import NetworkFileError
 from spikec.network import Network
 from spikec.serialize import load_network
 
-__all__ = ["simulate", "Simulator", "SimResult", "load", "loads", "open_network"]
+__all__ = ["simulate", "Simulator", "SimResult", "load", "loads", "open_network", "import_model"]
 
 
 def load(path: str | os.PathLike[str], **params: Any) -> Network:
@@ -57,3 +58,47 @@ def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
     raise NetworkFileError(
         f"{os.fspath(path)}: unknown file type '{suffix or '(none)'}'; expected .spk or .json"
     )
+
+
+#: Model files :func:`import_model` and ``import model`` read, by extension.
+MODEL_SUFFIXES: tuple[str, ...] = (".h5", ".hdf5", ".nir")
+
+
+def import_model(path: str | os.PathLike[str], input: str = "spikes") -> BinaryNet:
+    """Read a trained binary-activation (sharpened) deep net: a Whetstone-style Keras
+    ``.h5`` file or a ``.nir`` graph.
+
+    ``input`` is ``"spikes"`` (binarized pixels drive input neurons) or
+    ``"current"`` (real values, weighted on the host, injected into the first
+    layer). The result gives ``.network()``, ``.circuit(name)``, ``.drive(frames)``
+    for :func:`simulate`, and the numpy reference ``.forward``/``.predict``.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        raise ModelImportError(
+            f"{os.fspath(path)}: unknown model type '{suffix or '(none)'}'; expected"
+            f" {', '.join(MODEL_SUFFIXES)}")
+    if not Path(path).is_file():
+        raise ModelImportError(f"{os.fspath(path)}: no such file")
+    if suffix == ".nir":
+        from spikec.backends.nir_import import read_nir
+
+        return read_nir(path).with_input_mode(input)
+    from spikec.backends.keras_h5 import read_keras_h5
+
+    return read_keras_h5(path).with_input_mode(input)
+
+
+def _model_circuit(path: Path, name: str) -> Any:
+    """The loader ``import model "FILE" as NAME`` calls (spike input)."""
+    return import_model(path).circuit(name)
+
+
+def _register_model_loaders() -> None:
+    from spikec.dsl.models import register_model_loader
+
+    for suffix in MODEL_SUFFIXES:
+        register_model_loader(suffix, _model_circuit)
+
+
+_register_model_loaders()

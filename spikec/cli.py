@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.add_argument("-o", "--output", metavar="OUT.json", help="also write the JSON result here")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sim.add_argument(
+        "--frames", metavar="FILE.npz",
+        help="stream the frames of FILE.npz ('images', optional 'labels') one per step into the"
+        " inputs (value >= 0.5 spikes) and classify them with the label probe",
+    )
+    sim.add_argument("--frames-input", metavar="NAME",
+                     help="the input array the frames drive (default: every input neuron)")
 
     check = sub.add_parser(
         "check", help="parse, elaborate and verify; summarize neurons, synapses, probes"
@@ -244,6 +251,8 @@ def _cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
     from spikec.serialize import write_text_atomic
 
     net = _open(args)
+    if args.frames:
+        return _sim_frames(net, args, out)
     inputs = _parse_inputs(args.input)
     record: Any = "all" if args.record == "all" else None
     work = max(args.steps, 0) * max(args.trials, 1) * net.num_neurons
@@ -262,6 +271,58 @@ def _cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(doc) + "\n")
     else:
         _print_text(doc, net, out)
+    return 0
+
+
+def _sim_frames(net: Network, args: argparse.Namespace, out: TextIO) -> int:
+    """``sim --frames``: classify labelled frames streamed one per step."""
+    import numpy as np
+
+    from spikec.backends.deepnet_eval import classify_frames
+    from spikec.serialize import write_text_atomic
+
+    if args.input:
+        raise CliError("--frames drives the inputs itself; leave out --input")
+    try:
+        with np.load(args.frames) as data:
+            found = {k: np.asarray(data[k]) for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise CliError(f"--frames {args.frames}: cannot read it as .npz ({exc})") from None
+    images = found.get("images", found.get("x"))
+    if images is None:
+        raise CliError(f"--frames {args.frames}: no 'images' array (found: {', '.join(found) or 'none'})")
+    labels = found.get("labels", found.get("y"))
+    names = None
+    if args.frames_input:
+        names = [n for n in net.inputs() if n == args.frames_input or n.startswith(args.frames_input + "[")]
+        if not names:
+            raise CliError(f"--frames-input {args.frames_input}: no such input neurons")
+    res = classify_frames(net, images, labels, steps=args.steps, inputs=names)
+    conf = res.confusion()
+    doc: dict[str, Any] = {
+        "steps": res.steps, "frames": len(res.predicted), "latency": res.latency, "scored": res.scored,
+        "predicted": res.predicted.tolist(), "accuracy": res.accuracy,
+        "confusion": None if conf is None else conf.tolist(),
+    }
+    if args.output:
+        try:
+            write_text_atomic(args.output, json.dumps(doc) + "\n")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    if args.json:
+        out.write(json.dumps(doc) + "\n")
+        return 0
+    out.write(f"{net.name}: {len(res.predicted)} frames, one per step; latency {res.latency} steps;"
+              f" {res.scored} classified within {res.steps} steps\n")
+    if res.accuracy is not None and conf is not None:
+        out.write(f"accuracy: {res.accuracy:.4f} ({int(np.trace(conf))}/{res.scored})\n")
+        out.write("confusion (rows: label, columns: predicted):\n")
+        width = max(3, len(str(int(conf.max()))) + 1)
+        out.write("     " + "".join(f"{c:>{width}}" for c in range(conf.shape[1])) + "\n")
+        for c, row in enumerate(conf):
+            out.write(f"  {c:>2} " + "".join(f"{v:>{width}}" for v in row) + "\n")
+    else:
+        out.write("predicted: " + " ".join(map(str, res.predicted.tolist()[:100])) + "\n")
     return 0
 
 

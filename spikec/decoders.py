@@ -9,12 +9,16 @@ Each decoder takes the spikes of a probe's neurons as a bool array of shape
 - ``rate``: spikes per neuron divided by the number of steps;
 - ``binary``: the integer ``sum_i 2**i * s_i(t)`` (neuron i of the probe is
   bit i, little-endian) as ``[step, value]`` pairs for every step where any
-  neuron of the probe fires.
+  neuron of the probe fires;
+- ``label``: the class at every step (a list of ``steps`` ints), read with the
+  probe's decode key as ``argmax_c sum_i (2 s_i(t) - 1)(2 key[c][i] - 1)``
+  (Whetstone's Softmax_Decode; ties go to the lowest class). A deep net
+  streamed one frame per step gives frame k's class at step k + latency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +26,7 @@ import numpy as np
 from spikec.errors import SpikecError, did_you_mean
 from spikec.network import DECODERS, Network, Probe
 
-__all__ = ["decode", "decode_probes", "probe_spike_names", "DECODER_FUNCTIONS"]
+__all__ = ["decode", "decode_probes", "probe_spike_names", "label_scores", "DECODER_FUNCTIONS"]
 
 
 def _per_neuron(values: np.ndarray, single: bool) -> list[Any]:
@@ -65,21 +69,50 @@ def _binary(spikes: np.ndarray) -> list[Any]:
     ]
 
 
+def label_scores(spikes: np.ndarray, key: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    """Class scores ``sum_i (2 s_i - 1)(2 key[c][i] - 1)`` of spikes shaped (..., k).
+
+    ``key`` has one row per class and k columns; the result has shape
+    (..., classes). With a 0/1 key every score is an exact small integer.
+    """
+    signs = 2.0 * np.asarray(spikes, dtype=float) - 1.0
+    return np.asarray(signs @ (2.0 * np.asarray(key, dtype=float) - 1.0).T)
+
+
+def _label(spikes: np.ndarray, key: Any) -> list[Any]:
+    if key is None:
+        raise SpikecError("the label decoder needs a decode key")
+    width = len(key[0]) if len(key) else 0
+    if width != spikes.shape[2]:
+        raise SpikecError(
+            f"the decode key has {width} columns but the probe has {spikes.shape[2]} neurons")
+    classes = np.argmax(label_scores(spikes, key), axis=-1)  # (trials, steps)
+    return [row.tolist() for row in classes]
+
+
 DECODER_FUNCTIONS: dict[str, Callable[[np.ndarray], list[Any]]] = {
     "count": _count,
     "first": _first,
     "rate": _rate,
     "binary": _binary,
 }
-assert set(DECODER_FUNCTIONS) == set(DECODERS)
+# Decoders that read the probe's decode key besides its spikes.
+_KEYED_DECODERS: dict[str, Callable[[np.ndarray, Any], list[Any]]] = {"label": _label}
+assert set(DECODER_FUNCTIONS) | set(_KEYED_DECODERS) == set(DECODERS)
 
 
-def decode(decoder: str, spikes: np.ndarray) -> list[Any]:
-    """Apply ``decoder`` to spikes of shape (trials, steps, k); one value per trial."""
+def decode(decoder: str, spikes: np.ndarray, key: Any = None) -> list[Any]:
+    """Apply ``decoder`` to spikes of shape (trials, steps, k); one value per trial.
+
+    ``key`` is the decode key of a ``label`` decoder (one row per class).
+    """
+    keyed = _KEYED_DECODERS.get(decoder)
+    if keyed is not None:
+        return keyed(np.asarray(spikes, dtype=bool), key)
     fn = DECODER_FUNCTIONS.get(decoder)
     if fn is None:
         raise SpikecError(
-            f"unknown decoder '{decoder}'{did_you_mean(decoder, DECODER_FUNCTIONS)}"
+            f"unknown decoder '{decoder}'{did_you_mean(decoder, DECODERS)}"
         )
     return fn(np.asarray(spikes, dtype=bool))
 
@@ -103,8 +136,8 @@ def decode_probes(net: Network, spikes: dict[str, np.ndarray]) -> dict[str, list
         if probe.decoder is None:
             continue
         stack = np.stack([spikes[n] for n in probe.neurons], axis=2)
-        values = decode(probe.decoder, stack)
-        if probe.array and len(probe.neurons) == 1 and probe.decoder != "binary":
+        values = decode(probe.decoder, stack, probe.key)
+        if probe.array and len(probe.neurons) == 1 and probe.decoder not in ("binary", "label"):
             values = [[v] for v in values]  # an array of one neuron still gives lists
         out[probe.label] = values
     return out

@@ -41,6 +41,7 @@ __all__ = [
     "NEURON_PARAMS",
     "DEFAULT_PARAMS",
     "DECODERS",
+    "DecodeKey",
 ]
 
 #: Names of the neuron parameters, in their canonical order.
@@ -54,8 +55,11 @@ DEFAULT_PARAMS: dict[str, float] = {
     "p": 1.0,
     "v0": 0.0,
 }
-#: Probe decoders a network may name (``None`` means raw spikes).
-DECODERS: tuple[str, ...] = ("count", "first", "binary", "rate")
+#: Probe decoders a network may name (``None`` means raw spikes). ``label`` needs a
+#: decode key (see :class:`Probe`).
+DECODERS: tuple[str, ...] = ("count", "first", "binary", "rate", "label")
+#: A decode key: ``key[c][i]`` is neuron i's vote for class c (0 or 1 in a Whetstone key).
+DecodeKey = tuple[tuple[float, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,11 @@ class Probe:
     ``array`` says the probe names an array (even of one neuron): its
     neurons are reported as ``label[0]``, ``label[1]``, ... and decoded
     values are lists, one entry per neuron.
+
+    ``key`` is the decode key of a ``label`` probe (and ``None`` for every
+    other decoder): one row per class, one column per probed neuron. At each
+    step the class is ``argmax_c sum_i (2 s_i - 1)(2 key[c][i] - 1)``, the
+    Softmax_Decode rule of Whetstone (ties go to the lowest class).
     """
 
     label: str
@@ -128,6 +137,7 @@ class Probe:
     decoder: str | None = None
     loc: SourceLocation | None = field(default=None, compare=False)
     array: bool = False
+    key: DecodeKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +171,29 @@ def _real(owner: str, what: str, value: Any, loc: SourceLocation | None) -> floa
     if not math.isfinite(out):
         raise VerifyError(f"{owner}: {what} must be finite, got {out!r}", loc)
     return out
+
+
+def _decode_key(label: str, decoder: str | None, key: Any, width: int,
+                loc: SourceLocation | None) -> DecodeKey | None:
+    """Check a probe's decode key: required by ``label``, refused by the other decoders."""
+    if decoder != "label":
+        if key is not None:
+            raise NetworkError(f"probe '{label}': only a label probe takes a decode key", loc)
+        return None
+    if key is None:
+        raise NetworkError(
+            f"probe '{label}': the label decoder needs a decode key (one row per class)", loc)
+    try:
+        rows = np.asarray(key, dtype=float)
+    except (TypeError, ValueError):
+        raise NetworkError(f"probe '{label}': the decode key must be a matrix of numbers", loc) from None
+    if rows.ndim != 2 or rows.shape[0] < 1 or rows.shape[1] != width:
+        raise NetworkError(
+            f"probe '{label}': the decode key must have one row per class and {width} columns"
+            f" (one per probed neuron), got shape {rows.shape}", loc)
+    if not np.all(np.isfinite(rows)):
+        raise NetworkError(f"probe '{label}': the decode key must be finite", loc)
+    return tuple(tuple(row) for row in rows.tolist())
 
 
 def check_neuron(neuron: Neuron) -> None:
@@ -357,11 +390,13 @@ class Network:
         decoder: str | None = None,
         loc: SourceLocation | None = None,
         array: bool | None = None,
+        key: Sequence[Sequence[float]] | np.ndarray | None = None,
     ) -> Probe:
         """Record ``names`` (reported under ``label``, default the first name).
 
         ``array`` (default: more than one name) reports the neurons as
-        ``label[i]``; see :class:`Probe`.
+        ``label[i]``; ``key`` is the decode key a ``label`` probe needs (one
+        row per class, one value per neuron); see :class:`Probe`.
         """
         if not names:
             raise NetworkError("probe needs at least one neuron", loc)
@@ -374,7 +409,8 @@ class Network:
                 loc,
             )
         is_array = len(names) > 1 if array is None else bool(array)
-        probe = Probe(label or names[0], tuple(names), decoder, loc, is_array)
+        checked = _decode_key(label or names[0], decoder, key, len(names), loc)
+        probe = Probe(label or names[0], tuple(names), decoder, loc, is_array, checked)
         self.probes.append(probe)
         return probe
 
@@ -433,7 +469,11 @@ class Network:
         for probe in self.probes:
             rest = tuple(n for n in probe.neurons if n != name)
             if rest:
-                kept.append(replace(probe, neurons=rest))
+                key = probe.key
+                if key is not None:  # a label probe loses the neuron's column of its key
+                    cols = [i for i, n in enumerate(probe.neurons) if n != name]
+                    key = tuple(tuple(row[i] for i in cols) for row in key)
+                kept.append(replace(probe, neurons=rest, key=key))
         self.probes = kept
 
     def copy(self) -> Network:

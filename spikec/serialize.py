@@ -10,7 +10,8 @@ The schema is documented in ``docs/network-format.md``. In short::
      "probes": [{"label": "maj", "neurons": ["maj"], "decoder": null}],
      "stimuli": {"x[0]": {"times": [0, 2]}, "x[1]": {"rate": 0.1}}}
 
-Synapses are stored as columns, ``pre``/``post`` being indices into
+A ``label`` probe also carries its decode key, ``"key": [[...], ...]`` (one
+row per class). Synapses are stored as columns, ``pre``/``post`` being indices into
 ``neurons``. Floats are written with Python's shortest round-trip repr, so
 save -> load reproduces every value bit for bit. Files are written to a
 temporary name and renamed, so a failed save never leaves a partial file.
@@ -77,7 +78,8 @@ def network_to_dict(net: Network) -> dict[str, Any]:
         "neurons": neurons,
         "synapses": {"pre": pre, "post": post, "weight": weight, "delay": delay},
         "probes": [
-            {"label": p.label, "neurons": list(p.neurons), "decoder": p.decoder, "array": p.array}
+            {"label": p.label, "neurons": list(p.neurons), "decoder": p.decoder, "array": p.array,
+             **({} if p.key is None else {"key": [list(row) for row in p.key]})}
             for p in net.probes
         ],
         "stimuli": stimuli,
@@ -222,11 +224,13 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
             where = f"probes[{i}]"
             decoder = pj.get("decoder") if isinstance(pj, dict) else None
             array = r.get(pj, "array", bool, where) if "array" in pj else None
+            decode_key = r.get(pj, "key", list, where) if "key" in pj else None
             net.probe(
                 *r.get(pj, "neurons", list, where),
                 label=r.get(pj, "label", str, where),
                 decoder=decoder,
                 array=array,
+                key=decode_key,
             )
         stimuli = doc.get("stimuli", {})
         if not isinstance(stimuli, dict):

@@ -139,7 +139,8 @@ CASES = [
         'input x\n'
         'probe cnt(x)\n',
         '2:7', ElaborationError,
-        "unknown decoder 'cnt' (did you mean 'count'?); decoders are count, first, binary, rate",
+        "unknown decoder 'cnt' (did you mean 'count'?); decoders are count, first, binary, rate,"
+        " label",
         id='unknown_decoder',
     ),
     pytest.param(
@@ -398,7 +399,8 @@ CASES = [
     pytest.param(
         'import std.logik\n',
         '1:1', SpkImportError,
-        "no library module 'std.logik' (did you mean 'std.logic'?); the library has: std.logic",
+        "no library module 'std.logik' (did you mean 'std.logic'?);"
+        " the library has: std.arith, std.graph, std.logic, std.matmul",
         id='import_std_missing',
     ),
     pytest.param(
@@ -409,10 +411,9 @@ CASES = [
         id='import_not_std',
     ),
     pytest.param(
-        'import model "net.h5" as mlp\n',
+        'import model "net.onnx" as mlp\n',
         '1:14', ElaborationError,
-        "import model: importing trained models is not available yet; no loader reads '.h5'"
-        ' files',
+        "import model: no loader reads '.onnx' files; model files can be: .h5, .hdf5, .nir",
         id='model_import',
     ),
     pytest.param(

@@ -80,11 +80,11 @@ def test_model_import_hook(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert isinstance(Doubler(), GeneratorCircuit)
 
 
-def test_model_import_is_not_available_yet() -> None:
+def test_model_import_of_an_unknown_format() -> None:
     with pytest.raises(ElaborationError, match=(
-            r"^t\.spk:1:14: error: import model: importing trained models is not available"
-            r" yet; no loader reads '\.h5' files")):
-        build('import model "net.h5" as mlp\ninput px[4]\nlet m = mlp(px)')
+            r"^t\.spk:1:14: error: import model: no loader reads '\.onnx' files;"
+            r" model files can be: \.h5, \.hdf5, \.nir\n")):
+        build('import model "net.onnx" as mlp\ninput px[4]\nlet m = mlp(px)')
 
 
 def test_import_file_relative_to_the_importer(tmp_path: Path) -> None:

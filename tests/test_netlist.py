@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies_chips import Run, random_inputs, runs, same_spikes
 
 import spikec
 from spikec.backends.netlist import (
@@ -24,6 +23,7 @@ from spikec.backends.netlist import (
 from spikec.errors import NetworkFileError, SpikecError
 from spikec.passes import compile_for_target
 from spikec.target import load_target
+from strategies_chips import Run, random_inputs, runs, same_spikes
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import assume, given
-from strategies_chips import Run, runs, same_spikes
 
 import spikec
 from spikec.partition import (
@@ -20,6 +19,7 @@ from spikec.partition import (
 from spikec.passes import CompileContext, LimitError, Placement
 from spikec.stats import network_stats, traffic
 from spikec.target import Target, load_target
+from strategies_chips import Run, runs, same_spikes
 
 
 def clustered(groups: int = 8, size: int = 30, seed: int = 0) -> spikec.Network:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies_chips import Run, runs, same_spikes
 
 import spikec
 from spikec.errors import SpikecError
@@ -29,6 +28,7 @@ from spikec.passes import (
     run_pipeline,
 )
 from spikec.target import Target, load_target
+from strategies_chips import Run, runs, same_spikes
 
 GENERIC = load_target("generic")
 

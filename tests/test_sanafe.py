@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies_chips import combine, integer_networks, random_inputs, same_spikes
 
 import spikec
 from spikec.backends.sanafe import SanafeError, build_sanafe, render_network, run_sanafe, write_sanafe
 from spikec.errors import SpikecError
 from spikec.passes import Placement, compile_for_target
 from spikec.target import load_target
+from strategies_chips import combine, integer_networks, random_inputs, same_spikes
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"

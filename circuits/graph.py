@@ -1,0 +1,164 @@
+"""``std.graph``: shortest paths by spike propagation.
+
+A graph becomes a network with one neuron per vertex and one synapse per
+edge, the edge's length (an integer >= 1) as the synaptic delay. A vertex
+neuron (``threshold = 1``, ``decay = 0``) fires on the first spike that
+reaches it and then never again: its reset, ``-(number of synapses into
+it)``, is below anything the rest of its inputs can add, since every
+neighbour fires at most once. Driving the source vertex's ``start`` input
+at step 0 (it reaches the vertex one step later), vertex v first fires at
+step ``1 + dist(source, v)``: the wave front of spikes is Dijkstra's
+algorithm, run in parallel by the synapses. Several starts at once give
+distances to the nearest of them; a vertex the wave never reaches never
+fires. This is a one-shot computation (each vertex fires once per trial),
+not a pipeline: run one query per trial.
+
+Python: :func:`shortest_path_network` builds the network of a networkx
+graph and :func:`distances` reads the distances from a simulation;
+:func:`shortest_path_circuit` makes a circuit for ``.spk`` programs. In
+``.spk``, ``import std.graph`` gives the ``vertex`` kind (``graph.spk``) for
+writing graphs by hand, and ``grid<rows, cols>``: breadth-first search on a
+rows x cols grid (unit lengths, 4 neighbours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from spikec.network import Network
+from spikec.threshold import CircuitBuilder, NetworkBuilder
+
+from ._library import CircuitError, int_param
+
+__all__ = ["CIRCUITS", "ShortestPathCircuit", "shortest_path_circuit", "shortest_path_network",
+           "distances", "grid"]
+
+
+def _edges(graph: nx.Graph, weight: str) -> tuple[list[Hashable], list[tuple[int, int, int]]]:
+    """Vertices in graph order and edges as (u, v, length) on their indices; an
+    undirected edge goes both ways."""
+    vertices = list(graph.nodes)
+    index = {v: i for i, v in enumerate(vertices)}
+    edges = []
+    for u, v, data in graph.edges(data=True):
+        length = data.get(weight, 1)
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+            if not (isinstance(length, float) and length.is_integer() and length >= 1):
+                raise CircuitError(
+                    f"edge {u!r} -> {v!r}: a length is an integer >= 1 (a synaptic delay),"
+                    f" got {length!r}")
+        edges.append((index[u], index[v], int(length)))
+        if not graph.is_directed():
+            edges.append((index[v], index[u], int(length)))
+    return vertices, edges
+
+
+def _build(builder: CircuitBuilder, starts: Sequence[str], n: int,
+           edges: Sequence[tuple[int, int, int]]) -> list[str]:
+    fan_in = [1] * n  # the start synapse
+    for _, v, _ in edges:
+        fan_in[v] += 1
+    names = [builder.neuron(f"v[{i}]", threshold=1.0, decay=0.0, reset=-float(fan_in[i]))
+             for i in range(n)]
+    for i in range(n):
+        builder.synapse(starts[i], names[i], 1.0, 1)
+    for u, v, length in edges:
+        builder.synapse(names[u], names[v], 1.0, length)
+    return names
+
+
+class ShortestPathCircuit:
+    """A fixed graph as a circuit ``NAME(start[n]) -> (v[n])`` (GeneratorCircuit protocol).
+
+    Vertex i is the i-th of ``graph.nodes``; ``vertices`` lists them.
+    """
+
+    params: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ("v",)
+    array_outputs: tuple[str, ...] = ("v",)
+
+    def __init__(self, graph: nx.Graph, name: str = "sssp", weight: str = "weight") -> None:
+        self.name = name
+        self.vertices, self._edges = _edges(graph, weight)
+        self.inputs: tuple[tuple[str, int | None], ...] = (("start", len(self.vertices)),)
+
+    def build(self, builder: CircuitBuilder, params: Mapping[str, Any],
+              inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        """Add the vertex neurons and edge synapses."""
+        return {"v": _build(builder, inputs["start"], len(self.vertices), self._edges)}
+
+
+def shortest_path_circuit(graph: nx.Graph, name: str = "sssp",
+                          weight: str = "weight") -> ShortestPathCircuit:
+    """The graph as a circuit for ``.spk`` (edge lengths from the ``weight`` attribute,
+    default 1)."""
+    return ShortestPathCircuit(graph, name, weight)
+
+
+def shortest_path_network(graph: nx.Graph, weight: str = "weight") -> Network:
+    """A network with inputs ``start[i]`` and vertex neurons ``v[i]`` (vertex i being the
+    i-th of ``graph.nodes``), probed as ``first(v)``."""
+    vertices, edges = _edges(graph, weight)
+    net = Network("sssp")
+    starts = [net.input(f"start[{i}]") for i in range(len(vertices))]
+    names = _build(NetworkBuilder(net), starts, len(vertices), edges)
+    if names:
+        net.probe(*names, label="first(v)", decoder="first", array=True)
+    return net
+
+
+def distances(spikes: Mapping[str, np.ndarray], vertices: Sequence[str],
+              start_step: int = 0) -> list[list[int | None]]:
+    """Distance of each vertex per trial from recorded spikes (``SimResult.spikes``):
+    first spike step - 1 - ``start_step``, or None when it never fired."""
+    out: list[list[int | None]] = []
+    trials = spikes[vertices[0]].shape[0] if vertices else 0
+    for trial in range(trials):
+        row: list[int | None] = []
+        for name in vertices:
+            fired = np.flatnonzero(spikes[name][trial])
+            row.append(int(fired[0]) - 1 - start_step if fired.size else None)
+        out.append(row)
+    return out
+
+
+class _Grid:
+    """``grid<rows, cols>(start[rows*cols]) -> (v[rows*cols])``: BFS on a grid."""
+
+    name = "grid"
+    params: tuple[str, ...] = ("rows", "cols")
+    outputs: tuple[str, ...] = ("v",)
+    array_outputs: tuple[str, ...] = ("v",)
+
+    def __init__(self) -> None:
+        self.inputs = (("start", self._size),)
+
+    @staticmethod
+    def _shape(params: Mapping[str, Any]) -> tuple[int, int]:
+        return int_param("rows", params["rows"], 1, 4096), int_param("cols", params["cols"], 1, 4096)
+
+    def _size(self, params: Mapping[str, Any]) -> int:
+        rows, cols = self._shape(params)
+        return rows * cols
+
+    def build(self, builder: CircuitBuilder, params: Mapping[str, Any],
+              inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        """Vertex r*cols + c is cell (r, c)."""
+        rows, cols = self._shape(params)
+        graph = nx.grid_2d_graph(rows, cols)
+        graph = nx.relabel_nodes(graph, {(r, c): r * cols + c for r, c in graph.nodes})
+        ordered = nx.Graph()
+        ordered.add_nodes_from(range(rows * cols))
+        ordered.add_edges_from(graph.edges)
+        _, edges = _edges(ordered, "weight")
+        return {"v": _build(builder, inputs["start"], rows * cols, edges)}
+
+
+grid = _Grid()
+
+#: The circuits ``import std.graph`` adds to the ``vertex`` kind of ``graph.spk``.
+CIRCUITS = {"grid": grid}
