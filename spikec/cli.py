@@ -222,7 +222,8 @@ def _print_text(doc: dict[str, Any], net: Network, out: TextIO) -> None:
     for b in range(shown):
         if trials > 1:
             out.write(f"\ntrial {b}\n")
-        out.write(f"  {'neuron'.ljust(width)}  spike steps\n")
+        if names:
+            out.write(f"  {'neuron'.ljust(width)}  spike steps\n")
         for name in names:
             times = doc["spikes"][name][b]
             text = ", ".join(map(str, times[:20])) + (" ..." if len(times) > 20 else "")
