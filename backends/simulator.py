@@ -21,7 +21,7 @@ neurons, synapses or trials on the hot path.
 Two engines implement these phases: a numpy engine (state shaped
 ``(trials, N)``; delivery is a gather of the spiking CSR rows and one
 ``np.add.at``) and a compiled numba kernel (:mod:`spikec.backends._kernel`,
-state ``(N, trials)``). Both add every contribution in the same order, so
+one trial per core at a time). Both add every contribution in the same order, so
 they agree bit for bit; ``engine="auto"`` picks numba for large runs.
 
 Random draws: trial k's stochastic neurons read, each step, one uniform per
@@ -376,11 +376,11 @@ class Simulator:
                 np.add.at(ring_flat, target, weight[pos])
 
     def _run_kernel(self, run: _Run, kernel: Any) -> None:
-        """The compiled engine (:mod:`spikec.backends._kernel`): state (N, trials)."""
+        """The compiled engine (:mod:`spikec.backends._kernel`): trials in parallel."""
         n, trials = self.n, run.trials
-        v = np.broadcast_to(self.v0[:, None], (n, trials)).copy()
-        ring = np.broadcast_to(self.bias[None, :, None], (run.ring_len, n, trials)).copy()
-        ring = ring.reshape(run.ring_len * n, trials)
+        v = np.broadcast_to(self.v0, (trials, n)).copy()
+        ring = np.broadcast_to(self.bias, (trials, run.ring_len, n)).copy()
+        ring = ring.reshape(trials, run.ring_len * n)
 
         def positions(idx: np.ndarray) -> np.ndarray:
             pos = np.full(n, -1, dtype=np.int64)
@@ -393,16 +393,17 @@ class Simulator:
         span = run.ring_len * n
         offset_type = np.int32 if span < 2**31 else np.int64
         offset = (run.delay * n + run.post).astype(offset_type)
-        scratch = np.zeros(trials, dtype=np.int64)
+        events = np.zeros(trials, dtype=np.int64)
         no_draws = np.zeros((0, trials, 0))
         for t0, t1 in self._blocks(run):
             draws = self._draw(run, t1 - t0) if len(self.stochastic) else no_draws
-            run.events += kernel(
+            kernel(
                 t0, t1, v, ring, self.bias, self.threshold, self.keep, self.reset,
                 positions(self.input_idx), positions(self.stochastic), p, draws, run.raster,
                 positions(run.cur_idx), run.cur, positions(run.rec_idx), run.spikes_out,
-                positions(run.pot_idx), run.pots_out, run.indptr, offset, run.weight, scratch,
+                positions(run.pot_idx), run.pots_out, run.indptr, offset, run.weight, events,
             )
+        run.events += int(events.sum())
 
     def _check_names(self, names: Sequence[str], what: str) -> list[str]:
         for name in names:
