@@ -37,9 +37,9 @@ def run_block(
     cur_pos: np.ndarray,  # (N,) column in cur, or -1
     cur: np.ndarray,  # (T, B, K_cur)
     rec_pos: np.ndarray,  # (N,) column in spikes_out, or -1
-    spikes_out: np.ndarray,  # (T, B, R) bool
+    spikes_out: np.ndarray,  # (R, B, T) bool
     pot_pos: np.ndarray,  # (N,) column in pots_out, or -1
-    pots_out: np.ndarray,  # (T, B, P)
+    pots_out: np.ndarray,  # (P, B, T)
     indptr: np.ndarray,  # (N + 1,) CSR by presynaptic neuron
     offset: np.ndarray,  # (E,) delay * N + post
     weight: np.ndarray,  # (E,)
@@ -78,7 +78,7 @@ def run_block(
                         x += cur[t, b, cp]
                     pp = pot_pos[i]
                     if pp >= 0:
-                        pots_out[t, b, pp] = x
+                        pots_out[pp, b, t] = x
                     # 2. fire
                     spike = x >= thr[i]
                     sp = stoch_pos[i]
@@ -93,7 +93,7 @@ def run_block(
                     continue
                 rp = rec_pos[i]
                 if rp >= 0:
-                    spikes_out[t, b, rp] = True
+                    spikes_out[rp, b, t] = True
                 # 4. deliver to slot (t + d) mod L: cell base + d * N + post, wrapped once
                 lo = indptr[i]
                 hi = indptr[i + 1]

@@ -132,8 +132,9 @@ class _Run:
     pots_out: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.spikes_out = np.zeros((self.steps, self.trials, len(self.rec_idx)), dtype=bool)
-        self.pots_out = np.zeros((self.steps, self.trials, len(self.pot_idx)))
+        # (neuron, trial, step): each neuron's record is a contiguous (trials, steps) view
+        self.spikes_out = np.zeros((len(self.rec_idx), self.trials, self.steps), dtype=bool)
+        self.pots_out = np.zeros((len(self.pot_idx), self.trials, self.steps))
 
 
 ENGINES = ("auto", "numpy", "numba")
@@ -297,8 +298,8 @@ class Simulator:
             self._run_kernel(run, kernel)
         if run.bar is not None:
             run.bar.close()
-        spikes = {name: run.spikes_out[:, :, k].T.copy() for k, name in enumerate(rec_names)}
-        pots = {name: run.pots_out[:, :, k].T.copy() for k, name in enumerate(pot_names)}
+        spikes = {name: run.spikes_out[k] for k, name in enumerate(rec_names)}
+        pots = {name: run.pots_out[k] for k, name in enumerate(pot_names)}
         return SimResult(steps, trials, seed, spikes, pots, trial_offset, run.events)
 
     def _draw(self, run: _Run, rows: int) -> np.ndarray:
@@ -343,7 +344,7 @@ class Simulator:
                 if len(run.cur_idx):
                     v[:, run.cur_idx] += run.cur[t]
                 if len(run.pot_idx):
-                    run.pots_out[t] = v[:, run.pot_idx]
+                    run.pots_out[:, :, t] = v[:, run.pot_idx].T
                 # 2. fire
                 fired = v >= thr
                 if draws is not None:
@@ -351,7 +352,7 @@ class Simulator:
                 if len(self.input_idx):
                     fired[:, self.input_idx] = run.raster[t]
                 if len(run.rec_idx):
-                    run.spikes_out[t] = fired[:, run.rec_idx]
+                    run.spikes_out[:, :, t] = fired[:, run.rec_idx].T
                 # 3. reset / leak
                 if leaky:
                     v *= keep
