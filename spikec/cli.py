@@ -247,9 +247,19 @@ def _print_text(doc: dict[str, Any], net: Network, out: TextIO) -> None:
             out.write(f"{prefix}{json.dumps(value)}\n")
 
 
+def _write_json_output(args: argparse.Namespace, doc: dict[str, Any]) -> None:
+    """Write ``doc`` to ``-o FILE`` when given, atomically."""
+    from spikec.serialize import write_text_atomic
+
+    if args.output:
+        try:
+            write_text_atomic(args.output, json.dumps(doc) + "\n")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+
+
 def _cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
     from spikec.backends.simulator import simulate
-    from spikec.serialize import write_text_atomic
 
     net = _open(args)
     if args.frames:
@@ -263,11 +273,7 @@ def _cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
         record=record, progress=progress,
     )
     doc = _sim_document(net, args, result)
-    if args.output:
-        try:
-            write_text_atomic(args.output, json.dumps(doc) + "\n")
-        except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    _write_json_output(args, doc)
     if args.json:
         out.write(json.dumps(doc) + "\n")
     else:
@@ -280,7 +286,6 @@ def _sim_frames(net: Network, args: argparse.Namespace, out: TextIO) -> int:
     import numpy as np
 
     from spikec.backends.deepnet_eval import classify_frames
-    from spikec.serialize import write_text_atomic
 
     if args.input:
         raise CliError("--frames drives the inputs itself; leave out --input")
@@ -305,11 +310,7 @@ def _sim_frames(net: Network, args: argparse.Namespace, out: TextIO) -> int:
         "predicted": res.predicted.tolist(), "accuracy": res.accuracy,
         "confusion": None if conf is None else conf.tolist(),
     }
-    if args.output:
-        try:
-            write_text_atomic(args.output, json.dumps(doc) + "\n")
-        except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    _write_json_output(args, doc)
     if args.json:
         out.write(json.dumps(doc) + "\n")
         return 0
