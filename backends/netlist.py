@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from spikec.errors import NetworkFileError
 from spikec.network import Network
 from spikec.passes import Diagnostic, Placement
-from spikec.serialize import network_from_dict, network_to_dict, write_text_atomic
+from spikec.serialize import network_from_dict, network_to_dict, read_json, write_text_atomic
 from spikec.target import Target
 
 __all__ = ["NETLIST_FORMAT", "NETLIST_VERSION", "CoreTable", "Netlist", "build_netlist", "render_netlist",
@@ -204,11 +203,4 @@ def _list(table: dict[str, Any], key: str, where: str, fail: Any) -> list[Any]:
 
 def load_netlist(path: str | os.PathLike[str]) -> tuple[Network, Placement]:
     """Read a netlist file written by :func:`write_netlist`."""
-    source = os.fspath(path)
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NetworkFileError(f"{source}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NetworkFileError(f"{source}: cannot read: {exc}") from None
-    return netlist_from_dict(doc, source)
+    return netlist_from_dict(read_json(path), os.fspath(path))

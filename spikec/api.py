@@ -11,7 +11,7 @@ from spikec.backends.binary_net import BinaryNet, ModelImportError
 from spikec.backends.simulator import SimResult, Simulator, simulate
 from spikec.errors import NetworkFileError
 from spikec.network import Network
-from spikec.serialize import load_network
+from spikec.serialize import network_from_dict, read_json
 
 __all__ = ["simulate", "Simulator", "SimResult", "load", "loads", "open_network", "import_model"]
 
@@ -44,17 +44,12 @@ def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
             raise NetworkFileError(
                 f"{os.fspath(path)}: --param applies to .spk programs, not saved networks"
             )
-        import json
+        from spikec.backends.netlist import is_netlist, netlist_from_dict
 
-        from spikec.backends.netlist import is_netlist, load_netlist
-
-        try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            doc = None  # load_network reports the problem with its location
+        doc = read_json(path)  # parsed once, then dispatched on its "format" field
         if is_netlist(doc):
-            return load_netlist(path)[0]
-        return load_network(path)
+            return netlist_from_dict(doc, os.fspath(path))[0]
+        return network_from_dict(doc, os.fspath(path))
     raise NetworkFileError(
         f"{os.fspath(path)}: unknown file type '{suffix or '(none)'}'; expected .spk or .json"
     )

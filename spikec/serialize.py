@@ -28,7 +28,9 @@ from typing import Any
 from spikec.errors import NetworkFileError, SourceLocation, SpikecError
 from spikec.network import NEURON_PARAMS, Network, PoissonRate
 
-__all__ = ["save", "load_network", "network_to_dict", "network_from_dict", "FORMAT", "VERSION"]
+__all__ = [
+    "save", "load_network", "read_json", "network_to_dict", "network_from_dict", "FORMAT", "VERSION",
+]
 
 FORMAT = "spikec-network"
 VERSION = 1
@@ -248,8 +250,9 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
     return net
 
 
-def load_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network saved by :func:`save`; errors name the file and the bad field."""
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse the JSON file at ``path``; a missing, unreadable or malformed file is a
+    :class:`NetworkFileError` (malformed JSON with its line, column and a caret)."""
     source = os.fspath(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -258,10 +261,14 @@ def load_network(path: str | os.PathLike[str]) -> Network:
     except (OSError, UnicodeDecodeError) as exc:
         raise NetworkFileError(f"{source}: cannot read: {exc}") from None
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         lines = text.splitlines()
         line_text = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else None
         loc = SourceLocation(source, exc.lineno, exc.colno, line_text)
         raise NetworkFileError(f"invalid JSON: {exc.msg}", loc) from None
-    return network_from_dict(doc, source)
+
+
+def load_network(path: str | os.PathLike[str]) -> Network:
+    """Read a network saved by :func:`save`; errors name the file and the bad field."""
+    return network_from_dict(read_json(path), os.fspath(path))

@@ -149,3 +149,13 @@ def test_write_is_atomic(tmp_path: Path) -> None:
     with pytest.raises(NetworkFileError, match=r"^error: cannot write "):
         write_netlist(tmp_path / "missing" / "x.json", build_netlist(net, placement, load_target("generic")))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_malformed_netlist_points_at_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n "format": "spikec-netlist",\n "version": 1,,\n}')
+    with pytest.raises(spikec.NetworkFileError) as info:
+        load_netlist(bad)
+    assert str(info.value).startswith(f"{bad}:3:15: error: invalid JSON: Expecting property name")
+    with pytest.raises(spikec.NetworkFileError, match=r"bad.json:3:15: error: invalid JSON"):
+        spikec.open_network(bad)
