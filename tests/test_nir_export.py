@@ -103,12 +103,13 @@ def test_layered_export_needs_layers(tmp_path: Path) -> None:
         layers_of(net)
 
 
-torch = pytest.importorskip("torch")
-norse_torch = pytest.importorskip("norse.torch")
-
-
 def run_norse(graph: object, inputs: np.ndarray) -> np.ndarray:
-    """Step Norse's module of a NIR graph; returns output spikes (steps, n)."""
+    """Step Norse's module of a NIR graph; returns output spikes (steps, n).
+
+    Skips the calling test (only) when torch or Norse is not installed.
+    """
+    torch = pytest.importorskip("torch")
+    norse_torch = pytest.importorskip("norse.torch")
     module = norse_torch.from_nir(graph, dt=1.0, ignore_warnings=True)
     state = None
     out = []
