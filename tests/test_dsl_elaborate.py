@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import spikec
+from spec_examples import MAJORITY
 from spikec.decoders import decode_probes, probe_spike_names
 from spikec.dsl import (
     ElaborationError,
@@ -67,19 +68,7 @@ def trial_inputs(names: Sequence[str], patterns: Sequence[Sequence[int]], step: 
 
 def test_majority_example(tmp_path: Path) -> None:
     path = tmp_path / "majority.spk"
-    path.write_text(
-        "// comments run to the end of the line; '#' works too\n"
-        "input x[3]                                  // three input neurons x[0], x[1], x[2]\n"
-        "\n"
-        "neuron maj (threshold = 2, decay = 1)       // a 2-of-3 majority gate\n"
-        "for i in 0..3 {                             // 0..3 is 0, 1, 2 (end excluded)\n"
-        "    x[i] -> maj                             // weight 1, delay 1 by default\n"
-        "}\n"
-        "neuron slow (threshold = 1, decay = 1)\n"
-        "maj -> slow (weight = 1, delay = 4)\n"
-        "\n"
-        "probe maj, slow\n"
-    )
+    path.write_text(MAJORITY)
     net = spikec.load(path)
     assert net.name == "majority"
     result = spikec.simulate(net, 8, inputs={"x[0]": [0, 2], "x[1]": [0]})

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 import spikec
+from spec_examples import MAJORITY
 from spikec.decoders import decode_probes, probe_spike_names
 from spikec.dsl import compile_file
 
@@ -117,20 +118,7 @@ def test_examples_exist() -> None:
 
 def test_majority_is_the_language_reference_example() -> None:
     text = (EXAMPLES / "majority.spk").read_text()
-    spec = (
-        "// comments run to the end of the line; '#' works too\n"
-        "input x[3]                                  // three input neurons x[0], x[1], x[2]\n"
-        "\n"
-        "neuron maj (threshold = 2, decay = 1)       // a 2-of-3 majority gate\n"
-        "for i in 0..3 {                             // 0..3 is 0, 1, 2 (end excluded)\n"
-        "    x[i] -> maj                             // weight 1, delay 1 by default\n"
-        "}\n"
-        "neuron slow (threshold = 1, decay = 1)\n"
-        "maj -> slow (weight = 1, delay = 4)\n"
-        "\n"
-        "probe maj, slow\n"
-    )
-    assert text.startswith(spec)
+    assert text.startswith(MAJORITY)
 
 
 def test_majority_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
