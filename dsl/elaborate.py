@@ -16,7 +16,7 @@ from typing import Any
 from spikec.dsl import syntax as s
 from spikec.dsl.errors import ElaborationError, ParamError
 from spikec.dsl.expressions import as_bool, as_int, as_real, evaluate
-from spikec.dsl.instances import instantiate
+from spikec.dsl.instances import instantiate, instantiate_keyword
 from spikec.dsl.limits import Budget, Limits, lower_bound
 from spikec.dsl.modules import Importer, Module
 from spikec.dsl.refs import resolve, resolve_neurons
@@ -177,11 +177,31 @@ class Elaborator:
         base: Mapping[str, float] = DEFAULT_PARAMS
         what = "neuron"
         if stmt.kind is not None:
+            found = scope.lookup(stmt.kind)
+            if found is not None and getattr(found[0], "keyword", False):
+                self._keyword_instance(found[0], stmt, scope)
+                return
             kind = self._lookup_kind(stmt.kind, scope, stmt.loc)
             base = {**DEFAULT_PARAMS, **kind.params}
             what = stmt.kind
         params = self.neuron_params(stmt.params, scope, base)
         self._declare(stmt.name, stmt.size, scope, stmt.name_loc, params, what)
+
+    def _keyword_instance(self, circuit: Any, stmt: s.NeuronDecl, scope: Scope) -> None:
+        """``CIRCUIT NAME (param = value, ...)``: an instance of a keyword circuit (such
+        as ``diffusion``), bound to NAME; values may be numbers, booleans or text."""
+        if stmt.size is not None:
+            raise ElaborationError(
+                f"'{stmt.kind} {stmt.name}' makes one instance; it takes no size", stmt.size.loc)
+        self.check_new_name(stmt.name, scope, stmt.name_loc)
+        params: dict[str, Any] = {}
+        for param in stmt.params:
+            if param.name in params:
+                raise ElaborationError(f"parameter '{param.name}' is given twice", param.loc)
+            params[param.name] = evaluate(param.value, scope)
+        path = scope.frame.prefix + stmt.name
+        inst = instantiate_keyword(self, circuit, params, stmt.params, path, stmt.loc)
+        scope.names[stmt.name] = (inst, stmt.name_loc)
 
     def _lookup_kind(self, name: str, scope: Scope, loc: SourceLocation) -> Kind:
         found = scope.lookup(name)
@@ -492,6 +512,10 @@ class Elaborator:
                 names.extend(group.names)
                 texts.append(prefix + group.label)
                 array = array or group.array
+            if item.decoder == "field":
+                raise ElaborationError(
+                    "a field probe is made by the diffusion statement itself (it probes"
+                    " field(NAME)); remove this probe", item.loc)
             if item.decoder is None:
                 label = texts[0]
             elif item.decoder in DECODERS:

@@ -143,7 +143,7 @@ def _binary_values(node: s.Binary, a: Number, b: Number) -> Number:
     """``a op b`` with every check; the compiled fast path handles plain integers."""
     op = node.op
     if op in ("==", "!="):
-        if isinstance(a, bool) != isinstance(b, bool):
+        if isinstance(a, bool) != isinstance(b, bool) or isinstance(a, str) != isinstance(b, str):
             raise _fail(f"cannot compare {describe(a)} with {describe(b)}", node.loc)
         return (a == b) == (op == "==")
     x = _number(a, op, node.left.loc)
@@ -215,7 +215,7 @@ def _ref(node: s.Ref, scope: Scope) -> Number:
             f"unknown name '{node.name}'{did_you_mean(node.name, scope.visible())}", node.loc
         )
     value = found[0]
-    if not isinstance(value, (bool, int, float)):
+    if not isinstance(value, (bool, int, float, str)):
         raise _fail(f"expected a number here, but '{node.name}' is {describe(value)}", node.loc)
     if node.accessors:
         raise _fail(
@@ -239,7 +239,7 @@ def _compile_ref(node: s.Ref) -> Compiled:
     return ref
 
 
-_NUMBER_TYPES = (int, float, bool)
+_NUMBER_TYPES = (int, float, bool, str)
 
 
 # ---- functions ---------------------------------------------------------------------
@@ -355,6 +355,7 @@ def _constant(value: Number) -> Compiled:
 _COMPILERS: dict[type, Callable[[Any], Compiled]] = {
     s.Number: lambda node: _constant(node.value),
     s.Boolean: lambda node: _constant(node.value),
+    s.String: lambda node: _constant(node.value),
     s.Ref: _compile_ref,
     s.Binary: _compile_binary,
     s.Unary: _compile_unary,

@@ -12,7 +12,8 @@ naming and limits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 from spikec.dsl import syntax as s
 from spikec.dsl.errors import DslError, ElaborationError, LimitError
@@ -189,6 +190,47 @@ class _Builder:
     def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
         self._el.budget.add_synapses(1, f"synapse {pre} -> {post}", self._loc)
         self._el.net.synapse(pre, post, weight, delay, loc=self._loc)
+
+    @property
+    def base_dir(self) -> str | None:
+        """The directory of the file being elaborated (for files a circuit reads)."""
+        name = self._loc.file
+        if not name or name.startswith("<"):
+            return None
+        return os.path.dirname(os.path.abspath(name))
+
+    def probe(self, label: str, names: Sequence[str], decoder: str | None = None,
+              key: Any = None, info: Mapping[str, Any] | None = None) -> None:
+        """Probe ``names`` under ``label`` (a Python circuit's own probe)."""
+        old = self._el._probe_labels.get(label)
+        if old is not None:
+            raise ElaborationError(f"'{label}' is already probed (at {old})", self._loc)
+        self._el._probe_labels[label] = self._loc
+        self._el.net.probe(*names, label=label, decoder=decoder, loc=self._loc, array=True,
+                           key=key, info=info)
+
+
+def _param_loc(message: str, params: Sequence[s.Param], default: SourceLocation) -> SourceLocation:
+    """The location of the parameter an error message is about (its value), else ``default``."""
+    for param in params:
+        name = param.name
+        if message.startswith((f"{name} ", f"{name}:", f"the {name} ")) or f"'{name}'" in message:
+            return param.value.loc
+    return default
+
+
+def instantiate_keyword(el: Elaborator, circuit: Any, params: Mapping[str, Any],
+                        given: Sequence[s.Param], path: str, loc: SourceLocation) -> Instance:
+    """An instance of a keyword circuit (``diffusion heat (nx = 41, ...)``) named ``path``."""
+    try:
+        made: Mapping[str, Sequence[str]] = circuit.build(_Builder(el, path + ".", loc), params, {})
+    except SpikecError as err:
+        if err.location is not None:
+            raise
+        raise ElaborationError(f"{circuit.name} {path}: {err.message}",
+                               _param_loc(err.message, given, loc)) from None
+    outputs = {out: Neurons(tuple(made[out]), True, False, out) for out in circuit.outputs}
+    return Instance(path, circuit.name, outputs, None)
 
 
 def _run_generator(el: Elaborator, circuit: GeneratorCircuit, call: s.Call, path: str,

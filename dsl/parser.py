@@ -496,6 +496,10 @@ class _Build(Transformer[Token, Any]):
             raise ParseError(f"number {tok} is too large", self._tok(tok))
         return s.Number(value, self._tok(tok))
 
+    def string_lit(self, meta: Any, children: list[Token]) -> s.String:
+        tok = children[0]
+        return s.String(str(tok)[1:-1], self._tok(tok))
+
     def true_lit(self, meta: Any, children: list[Any]) -> s.Boolean:
         return s.Boolean(True, self._at(meta))
 

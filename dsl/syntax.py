@@ -113,7 +113,15 @@ class Binary:
     loc: SourceLocation
 
 
-Expr = Number | Boolean | Ref | Call | Unary | Binary
+@dataclass(frozen=True, slots=True)
+class String:
+    """A text literal: ``"reflecting"`` (a parameter value of a keyword circuit)."""
+
+    value: str
+    loc: SourceLocation
+
+
+Expr = Number | Boolean | String | Ref | Call | Unary | Binary
 
 
 # ---- statements -----------------------------------------------------------------

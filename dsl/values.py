@@ -211,6 +211,8 @@ def describe(value: Value) -> str:
     if isinstance(value, (bool, int, float)):
         kind = "boolean" if isinstance(value, bool) else "number"
         return f"the {kind} {format_number(value)}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
     describer = _DESCRIBERS.get(type(value))
     if describer is not None:
         return describer(value)

@@ -9,6 +9,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -122,6 +123,20 @@ def _add_chip_commands(sub: Any, add_file: Any) -> None:
     stats.add_argument("--steps", type=int, default=0,
                        help="measure activity by simulating this many steps (file stimuli)")
     stats.add_argument("--json", action="store_true", help="print one JSON object")
+
+    solve = sub.add_parser(
+        "solve", help="run a diffusion problem's spiking solver and compare it with the exact solution")
+    add_file(solve)
+    solve.add_argument("--trials", type=int, default=1, help="independent trials, averaged (default 1)")
+    solve.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    solve.add_argument("--trial-offset", type=int, default=0, metavar="K",
+                       help="run trials K, K+1, ... of the seed (shards add up to one run)")
+    solve.add_argument("--field", metavar="NAME", help="which diffusion statement (default: the only one)")
+    solve.add_argument("--csv", metavar="OUT.csv", help="write the mean field and references per step and node")
+    solve.add_argument("--npz", metavar="OUT.npz", help="write every trial's counts and the references")
+    solve.add_argument("--plot", metavar="OUT.png", help="draw the field next to the exact solution")
+    solve.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     run = sub.add_parser("run", help="compile for a SANA-FE target and run it in SANA-FE")
     add_file(run)
@@ -512,8 +527,39 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+
+
+def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
+    from spikec import solve as report
+    from spikec.backends.diffusion import solve
+
+    for what in ("trials",):
+        if getattr(args, what) < 1:
+            raise CliError(f"--{what} must be >= 1, got {getattr(args, what)}")
+    if args.trial_offset < 0:
+        raise CliError(f"--trial-offset must be >= 0, got {args.trial_offset}")
+    net = _open(args)
+    progress = not args.quiet and not args.json and sys.stderr.isatty()
+    sol = solve(net, args.field, trials=args.trials, seed=args.seed, trial_offset=args.trial_offset,
+                progress=progress)
+    refs = report.references(sol.problem)
+    text = io.StringIO()
+    summary = report.report(sol, refs, text, f"{args.file}: ")
+    for path, writer in ((args.csv, report.write_csv), (args.npz, report.write_npz),
+                         (args.plot, report.plot)):
+        if path:
+            writer(path, sol, refs)
+            if not args.json:
+                text.write(f"wrote {path}\n")
+    if args.json:
+        out.write(json.dumps(summary) + "\n")
+    else:
+        out.write(text.getvalue())
+    return 0
+
+
 _COMMANDS = {"sim": _cmd_sim, "check": _cmd_check, "print": _cmd_print, "save": _cmd_save,
-             "compile": _cmd_compile, "stats": _cmd_stats, "run": _cmd_run}
+             "compile": _cmd_compile, "stats": _cmd_stats, "run": _cmd_run, "solve": _cmd_solve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,9 @@ Each decoder takes the spikes of a probe's neurons as a bool array of shape
 - ``binary``: the integer ``sum_i 2**i * s_i(t)`` (neuron i of the probe is
   bit i, little-endian) as ``[step, value]`` pairs for every step where any
   neuron of the probe fires;
+- ``field``: a diffusion solver's walkers per mesh node at each model step
+  (a list of model steps, each the mesh of counts, for the complete ones),
+  read with the probe's key (:func:`spikec.diffusion.count_field`);
 - ``label``: the class at every step (a list of ``steps`` ints), read with the
   probe's decode key as ``argmax_c sum_i (2 s_i(t) - 1)(2 key[c][i] - 1)``
   (Whetstone's Softmax_Decode; ties go to the lowest class). A deep net
@@ -96,8 +99,18 @@ DECODER_FUNCTIONS: dict[str, Callable[[np.ndarray], list[Any]]] = {
     "rate": _rate,
     "binary": _binary,
 }
+def _field(spikes: np.ndarray, key: Any) -> list[Any]:
+    from spikec.diffusion import count_field
+
+    if key is None:
+        raise SpikecError("the field decoder needs a decode key")
+    counts, complete = count_field(spikes, key)
+    return [[window.tolist() for window, done in zip(trial, ok, strict=True) if done]
+            for trial, ok in zip(counts, complete, strict=True)]
+
+
 # Decoders that read the probe's decode key besides its spikes.
-_KEYED_DECODERS: dict[str, Callable[[np.ndarray, Any], list[Any]]] = {"label": _label}
+_KEYED_DECODERS: dict[str, Callable[[np.ndarray, Any], list[Any]]] = {"label": _label, "field": _field}
 assert set(DECODER_FUNCTIONS) | set(_KEYED_DECODERS) == set(DECODERS)
 
 
@@ -137,7 +150,7 @@ def decode_probes(net: Network, spikes: dict[str, np.ndarray]) -> dict[str, list
             continue
         stack = np.stack([spikes[n] for n in probe.neurons], axis=2)
         values = decode(probe.decoder, stack, probe.key)
-        if probe.array and len(probe.neurons) == 1 and probe.decoder not in ("binary", "label"):
+        if probe.array and len(probe.neurons) == 1 and probe.decoder not in ("binary", "label", "field"):
             values = [[v] for v in values]  # an array of one neuron still gives lists
         out[probe.label] = values
     return out

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -57,7 +57,7 @@ DEFAULT_PARAMS: dict[str, float] = {
 }
 #: Probe decoders a network may name (``None`` means raw spikes). ``label`` needs a
 #: decode key (see :class:`Probe`).
-DECODERS: tuple[str, ...] = ("count", "first", "binary", "rate", "label")
+DECODERS: tuple[str, ...] = ("count", "first", "binary", "rate", "label", "field")
 #: A decode key: ``key[c][i]`` is neuron i's vote for class c (0 or 1 in a Whetstone key).
 DecodeKey = tuple[tuple[float, ...], ...]
 
@@ -129,7 +129,13 @@ class Probe:
     ``key`` is the decode key of a ``label`` probe (and ``None`` for every
     other decoder): one row per class, one column per probed neuron. At each
     step the class is ``argmax_c sum_i (2 s_i - 1)(2 key[c][i] - 1)``, the
-    Softmax_Decode rule of Whetstone (ties go to the lowest class).
+    Softmax_Decode rule of Whetstone (ties go to the lowest class). A
+    ``field`` probe (a diffusion solver's walkers per node and model step)
+    has a two-row key: each neuron's mesh node (-1 for the neurons whose
+    spikes cut the run into model steps), then the mesh shape, zero-padded.
+
+    ``info`` is JSON-ready data about what the probe reads, kept with it
+    through passes and files (a ``field`` probe holds its diffusion problem).
     """
 
     label: str
@@ -138,6 +144,7 @@ class Probe:
     loc: SourceLocation | None = field(default=None, compare=False)
     array: bool = False
     key: DecodeKey | None = None
+    info: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +182,10 @@ def _real(owner: str, what: str, value: Any, loc: SourceLocation | None) -> floa
 
 def _decode_key(label: str, decoder: str | None, key: Any, width: int,
                 loc: SourceLocation | None) -> DecodeKey | None:
-    """Check a probe's decode key: required by ``label``, refused by the other decoders."""
+    """Check a probe's decode key: required by ``label`` and ``field``, refused by the
+    other decoders."""
+    if decoder == "field":
+        return _field_key(label, key, width, loc)
     if decoder != "label":
         if key is not None:
             raise NetworkError(f"probe '{label}': only a label probe takes a decode key", loc)
@@ -193,6 +203,27 @@ def _decode_key(label: str, decoder: str | None, key: Any, width: int,
             f" (one per probed neuron), got shape {rows.shape}", loc)
     if not np.all(np.isfinite(rows)):
         raise NetworkError(f"probe '{label}': the decode key must be finite", loc)
+    return tuple(tuple(row) for row in rows.tolist())
+
+
+def _field_key(label: str, key: Any, width: int, loc: SourceLocation | None) -> DecodeKey:
+    """Check a ``field`` probe's key: row 0 the node of each neuron (-1 for a clock),
+    row 1 the mesh shape (1 or 2 positive sizes) then zeros."""
+    try:
+        rows = np.asarray(key, dtype=float)
+    except (TypeError, ValueError):
+        rows = np.zeros((0, 0))
+    bad = f"probe '{label}': a field probe needs a key of 2 rows x {width} columns"
+    if rows.ndim != 2 or rows.shape != (2, width) or not np.all(np.isfinite(rows)):
+        raise NetworkError(f"{bad} (node per neuron, -1 for clocks; then the mesh shape)", loc)
+    shape = [int(n) for n in rows[1] if n > 0]
+    nodes = rows[0]
+    if (not 1 <= len(shape) <= 2 or np.any(rows[1][len(shape):] != 0)
+            or np.any(rows[1][:len(shape)] != np.round(rows[1][:len(shape)]))):
+        raise NetworkError(f"{bad}: row 1 must hold the mesh shape", loc)
+    if (np.any(nodes != np.round(nodes)) or np.any(nodes < -1) or np.any(nodes >= np.prod(shape))
+            or not np.any(nodes < 0)):
+        raise NetworkError(f"{bad}: row 0 must hold node indices and at least one -1 (a clock)", loc)
     return tuple(tuple(row) for row in rows.tolist())
 
 
@@ -391,6 +422,7 @@ class Network:
         loc: SourceLocation | None = None,
         array: bool | None = None,
         key: Sequence[Sequence[float]] | np.ndarray | None = None,
+        info: Mapping[str, Any] | None = None,
     ) -> Probe:
         """Record ``names`` (reported under ``label``, default the first name).
 
@@ -410,7 +442,8 @@ class Network:
             )
         is_array = len(names) > 1 if array is None else bool(array)
         checked = _decode_key(label or names[0], decoder, key, len(names), loc)
-        probe = Probe(label or names[0], tuple(names), decoder, loc, is_array, checked)
+        probe = Probe(label or names[0], tuple(names), decoder, loc, is_array, checked,
+                      None if info is None else dict(info))
         self.probes.append(probe)
         return probe
 
@@ -470,7 +503,12 @@ class Network:
             rest = tuple(n for n in probe.neurons if n != name)
             if rest:
                 key = probe.key
-                if key is not None:  # a label probe loses the neuron's column of its key
+                if key is not None and probe.decoder == "field":
+                    cols = [i for i, n in enumerate(probe.neurons) if n != name]
+                    shape = [v for v in key[1] if v > 0]
+                    pad = (*shape, *([0.0] * (len(cols) - len(shape))))
+                    key = (tuple(key[0][i] for i in cols), pad[:len(cols)])
+                elif key is not None:  # a label probe loses the neuron's column of its key
                     cols = [i for i, n in enumerate(probe.neurons) if n != name]
                     key = tuple(tuple(row[i] for i in cols) for row in key)
                 kept.append(replace(probe, neurons=rest, key=key))

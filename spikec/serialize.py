@@ -81,7 +81,8 @@ def network_to_dict(net: Network) -> dict[str, Any]:
         "synapses": {"pre": pre, "post": post, "weight": weight, "delay": delay},
         "probes": [
             {"label": p.label, "neurons": list(p.neurons), "decoder": p.decoder, "array": p.array,
-             **({} if p.key is None else {"key": [list(row) for row in p.key]})}
+             **({} if p.key is None else {"key": [list(row) for row in p.key]}),
+             **({} if p.info is None else {"info": dict(p.info)})}
             for p in net.probes
         ],
         "stimuli": stimuli,
@@ -108,12 +109,17 @@ def _dumps(doc: dict[str, Any]) -> str:
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -227,12 +233,14 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
             decoder = pj.get("decoder") if isinstance(pj, dict) else None
             array = r.get(pj, "array", bool, where) if "array" in pj else None
             decode_key = r.get(pj, "key", list, where) if "key" in pj else None
+            info = r.get(pj, "info", dict, where) if "info" in pj else None
             net.probe(
                 *r.get(pj, "neurons", list, where),
                 label=r.get(pj, "label", str, where),
                 decoder=decoder,
                 array=array,
                 key=decode_key,
+                info=info,
             )
         stimuli = doc.get("stimuli", {})
         if not isinstance(stimuli, dict):
