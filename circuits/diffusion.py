@@ -70,14 +70,14 @@ __all__ = ["CIRCUITS", "build_density", "density_resources", "build", "Diffusion
 
 def _gates(problem: Problem, node: int) -> list[tuple[float, int | None]]:
     """Conditional firing probability and destination of each routing gate of ``node``."""
+    outcomes = problem.outcomes(node)
+    stay = max(0.0, 1.0 - sum(p for p, _ in outcomes))
     gates: list[tuple[float, int | None]] = []
-    left = 1.0
-    for prob, dest in problem.outcomes(node):
-        if left <= 1e-15:
-            break
-        q = min(1.0, prob / left)
-        gates.append((q, dest))
-        left -= prob
+    for j, (prob, dest) in enumerate(outcomes):
+        # the mass still undecided at gate j, summed from the tail so the last gate of a
+        # node that cannot stay gets exactly q = 1
+        left = stay + sum(p for p, _ in outcomes[j:])
+        gates.append((min(1.0, prob / left) if left > 0 else 0.0, dest))
     return gates
 
 

@@ -11,8 +11,8 @@ naming and limits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import os
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spikec.dsl import syntax as s

@@ -132,7 +132,8 @@ def _add_chip_commands(sub: Any, add_file: Any) -> None:
     solve.add_argument("--trial-offset", type=int, default=0, metavar="K",
                        help="run trials K, K+1, ... of the seed (shards add up to one run)")
     solve.add_argument("--field", metavar="NAME", help="which diffusion statement (default: the only one)")
-    solve.add_argument("--csv", metavar="OUT.csv", help="write the mean field and references per step and node")
+    solve.add_argument("--csv", metavar="OUT.csv",
+                       help="write the mean field and the references per step and node")
     solve.add_argument("--npz", metavar="OUT.npz", help="write every trial's counts and the references")
     solve.add_argument("--plot", metavar="OUT.png", help="draw the field next to the exact solution")
     solve.add_argument("--json", action="store_true", help="print one JSON object instead of the table")

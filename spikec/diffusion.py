@@ -415,7 +415,8 @@ def problem_from_params(params: Mapping[str, Any], base_dir: str | None = None) 
     if nx * ny > MAX_NODES:
         raise DiffusionError(f"the mesh has {nx * ny:,} nodes, over the limit of {MAX_NODES:,}")
     default = _boundary("boundary", params.get("boundary", "reflecting"))
-    sides = [(_boundary("left", params.get("left", default)), _boundary("right", params.get("right", default)))]
+    sides = [(_boundary("left", params.get("left", default)),
+              _boundary("right", params.get("right", default)))]
     if len(shape) == 2:
         sides.append((_boundary("bottom", params.get("bottom", default)),
                       _boundary("top", params.get("top", default))))
