@@ -52,7 +52,7 @@ steps; the spikes of ``g[0]`` and ``g[1]`` of a node in a window are its
 walkers in that model step (the ``field`` decoder counts them).
 
 **Particle** (``method = "particle"``): one small circuit per walker that
-holds its position (see :mod:`spikec.circuits.diffusion_particle`).
+holds its position (see :mod:`spikec.circuits._diffusion_particle`).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def density_resources(problem: Problem) -> dict[str, Any]:
 def build(builder: CircuitBuilder, problem: Problem) -> Readout:
     """The solver circuit of ``problem.method``."""
     if problem.method == "particle":
-        from spikec.circuits.diffusion_particle import build_particle
+        from spikec.circuits._diffusion_particle import build_particle
 
         return build_particle(builder, problem)
     return build_density(builder, problem)

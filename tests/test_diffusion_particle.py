@@ -13,7 +13,7 @@ from scipy.stats import chisquare
 
 from spikec import Network
 from spikec.backends.simulator import SimResult, simulate
-from spikec.circuits.diffusion_particle import build_particle, particle_resources
+from spikec.circuits._diffusion_particle import build_particle, particle_resources
 from spikec.diffusion import Problem, Readout, count_field, problem_from_params
 from spikec.threshold import NetworkBuilder
 

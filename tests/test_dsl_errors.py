@@ -140,7 +140,7 @@ CASES = [
         'probe cnt(x)\n',
         '2:7', ElaborationError,
         "unknown decoder 'cnt' (did you mean 'count'?); decoders are count, first, binary, rate,"
-        " label",
+        " label, field",
         id='unknown_decoder',
     ),
     pytest.param(
@@ -400,7 +400,7 @@ CASES = [
         'import std.logik\n',
         '1:1', SpkImportError,
         "no library module 'std.logik' (did you mean 'std.logic'?);"
-        " the library has: std.arith, std.graph, std.logic, std.matmul",
+        " the library has: std.arith, std.diffusion, std.graph, std.logic, std.matmul",
         id='import_std_missing',
     ),
     pytest.param(
