@@ -1,4 +1,4 @@
-"""The spikec netlist (JSON, schema ``spikec-netlist`` version 1): a placed network
+"""The spikec netlist (JSON, schema ``spikec-netlist`` version 2): a placed network
 as per-core neuron tables, synapse tables and routing tables.
 
 Emitting builds a small model (:class:`Netlist` of :class:`CoreTable`) and
@@ -7,6 +7,12 @@ renders it; reading checks the schema and the consistency of the tables
 has a route) and rebuilds the :class:`~spikec.network.Network` in its
 original neuron order (``id``), so the simulator's random streams match.
 The schema is documented in ``docs/targets.md``.
+
+Version 2 adds, on targets with a linear leak (TrueNorth), each neuron's
+chip registers as a ``chip`` object (``threshold``, ``leak``, ``floor``,
+``reset``, ``v0``; :class:`spikec.linear_leak.ChipNeuron`) next to its
+spikec parameters, which stay the semantics of record: the reader checks
+that the two agree. Version 1 files (no ``chip``) are still read.
 """
 
 from __future__ import annotations
@@ -16,23 +22,27 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from spikec.errors import NetworkFileError
+from spikec.errors import NetworkFileError, SpikecError
+from spikec.linear_leak import chip_neuron
 from spikec.network import Network
 from spikec.passes import Diagnostic, Placement
 from spikec.serialize import network_from_dict, network_to_dict, read_json, write_text_atomic
 from spikec.target import Target
 
-__all__ = ["NETLIST_FORMAT", "NETLIST_VERSION", "CoreTable", "Netlist", "build_netlist", "render_netlist",
-           "write_netlist", "netlist_from_dict", "load_netlist", "is_netlist"]
+__all__ = ["NETLIST_FORMAT", "NETLIST_VERSION", "READ_VERSIONS", "CoreTable", "Netlist", "build_netlist",
+           "render_netlist", "write_netlist", "netlist_from_dict", "load_netlist", "is_netlist"]
 
 NETLIST_FORMAT = "spikec-netlist"
-NETLIST_VERSION = 1
+NETLIST_VERSION = 2
+#: Versions the reader accepts (1: no per-neuron ``chip`` objects).
+READ_VERSIONS = (1, 2)
 
 
 @dataclass
 class CoreTable:
-    """One core: its neurons (rows of the network format), the synapses ending on it
-    (columns; ``pre``/``post`` are neuron ids), and its routing table."""
+    """One core: its neurons (rows of the network format, plus ``chip`` registers on
+    linear-leak targets), the synapses ending on it (columns; ``pre``/``post`` are
+    neuron ids), and its routing table."""
 
     core: int
     chip: int
@@ -58,11 +68,15 @@ class Netlist:
 
 def build_netlist(net: Network, placement: Placement, target: Target, passes: list[str] | None = None,
                   diagnostics: list[Diagnostic] | None = None) -> Netlist:
-    """The netlist model of ``net`` placed by ``placement`` on ``target``."""
+    """The netlist model of ``net`` placed by ``placement`` on ``target``. On a target with
+    a linear leak each neuron row gets its chip registers (``chip``); a neuron without an
+    exact chip form raises :class:`~spikec.passes.CompileError` naming it."""
     doc = network_to_dict(net)
     per = target.cores_per_chip or max(placement.num_cores, 1)
     tables = [CoreTable(c, c // per, c % per) for c in range(placement.num_cores)]
     for i, row in enumerate(doc["neurons"]):
+        if target.linear_leak and not row.get("input"):
+            row = {**row, "chip": chip_neuron(net, row["name"]).to_dict()}
         tables[placement.core[row["name"]]].neurons.append({"id": i, **row})
     syn = doc["synapses"]
     rows = sorted(zip(syn["post"], syn["pre"], syn["delay"], syn["weight"], strict=True))
@@ -133,13 +147,16 @@ def netlist_from_dict(doc: Any, source: str = "<dict>") -> tuple[Network, Placem
     if not is_netlist(doc):
         found = doc.get("format") if isinstance(doc, dict) else doc
         raise fail("format", f"expected '{NETLIST_FORMAT}', got {found!r}")
-    if doc.get("version") != NETLIST_VERSION:
-        raise fail("version", f"this spikec reads version {NETLIST_VERSION}, got {doc.get('version')!r}")
+    version = doc.get("version")
+    if isinstance(version, bool) or version not in READ_VERSIONS:
+        readable = " and ".join(map(str, READ_VERSIONS))
+        raise fail("version", f"this spikec reads versions {readable}, got {version!r}")
     cores = doc.get("cores")
     if not isinstance(cores, list):
         raise fail("cores", "expected a list")
     rows: dict[int, dict[str, Any]] = {}
     core_of: dict[int, int] = {}
+    chips: dict[int, Any] = {}
     columns: dict[str, list[Any]] = {"pre": [], "post": [], "weight": [], "delay": []}
     routes: dict[int, set[int]] = {}
     for c, table in enumerate(cores):
@@ -150,8 +167,10 @@ def netlist_from_dict(doc: Any, source: str = "<dict>") -> tuple[Network, Placem
             nid = row.get("id") if isinstance(row, dict) else None
             if isinstance(nid, bool) or not isinstance(nid, int) or nid in rows:
                 raise fail(f"{where}.neurons", f"neuron ids must be unique integers, got {nid!r}")
-            rows[nid] = {k: v for k, v in row.items() if k != "id"}
+            rows[nid] = {k: v for k, v in row.items() if k != "id" and (k != "chip" or version == 1)}
             core_of[nid] = c
+            if "chip" in row and version != 1:
+                chips[nid] = row["chip"]
         syn = table.get("synapses")
         if not isinstance(syn, dict):
             raise fail(f"{where}.synapses", "expected an object of columns")
@@ -190,6 +209,24 @@ def netlist_from_dict(doc: Any, source: str = "<dict>") -> tuple[Network, Placem
         "stimuli": doc.get("stimuli", {}),
     }
     net = network_from_dict(flat, source)
+    target = doc.get("target")
+    if version != 1 and isinstance(target, dict) and target.get("linear_leak") is True:
+        for nid in range(len(rows)):
+            if nid not in chips and not rows[nid].get("input"):
+                raise fail(f"cores[{core_of[nid]}].neurons",
+                           f"neuron '{names[nid]}': target '{target.get('name')}' has a linear leak, but the"
+                           " neuron has no 'chip' registers")
+    for nid, chip in sorted(chips.items()):
+        where = f"cores[{core_of[nid]}].neurons"
+        if rows[nid].get("input"):
+            raise fail(where, f"input '{names[nid]}' has no chip registers, got 'chip'")
+        try:
+            expected = chip_neuron(net, names[nid]).to_dict()
+        except SpikecError as exc:
+            raise fail(where, exc.message) from None
+        if chip != expected:
+            raise fail(where, f"neuron '{names[nid]}': chip registers {json.dumps(chip)} do not match its"
+                              f" parameters, which give {json.dumps(expected)}")
     placement = Placement({names[i]: core_of[i] for i in range(len(rows))}, len(cores))
     return net, placement
 

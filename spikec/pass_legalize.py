@@ -2,10 +2,12 @@
 delay range, fan-out/fan-in limits and number formats, exactly or not at all.
 
 - ``check-features`` refuses neurons the target cannot run (stochastic,
-  leaky, with an initial potential) after the exact rewrites that remove
-  the need: a stochastic neuron that never fires becomes deterministic, and
-  a leak that never acts (every non-zero potential fires and resets to 0)
-  is dropped.
+  leaky, with an initial potential, a reset other than 0 on a reset-to-zero
+  chip) after the exact rewrites that remove the need: a stochastic neuron
+  that never fires becomes deterministic, and a leak that never acts (every
+  non-zero potential fires and resets to 0) is dropped. On a chip with a
+  potential floor, decay-1 gates are left to ``floor-gates``
+  (:mod:`spikec.linear_leak`).
 - ``delay-legalize`` turns each delay over the target's maximum into a chain
   of relay neurons shared by the synapses of one source: relay ``j`` fires
   exactly ``j * D`` steps after the source, and the synapse leaves the
@@ -204,10 +206,18 @@ class CheckFeatures(Pass):
                 if self._leak_never_acts(net, n):
                     net.update(n.name, decay=0.0)
                     ctx.note(self.name, f"neuron '{n.name}'", "its leak never acts; decay set to 0")
+                elif n.decay == 1.0 and target.floor:
+                    pass  # a gate: 'floor-gates' maps it onto the potential floor (or refuses it)
                 else:
+                    maps = ("decay = 0 and decay = 1 (a gate, on the potential floor) map" if target.floor
+                            else "decay = 0 maps")
                     raise CompileError(
                         f"neuron '{n.name}': target '{target.name}' has no multiplicative leak"
-                        f" (decay = {n.decay:g}); only decay = 0 maps exactly", n.loc)
+                        f" (decay = {n.decay:g}); only {maps} exactly", n.loc)
+            if target.reset_mode == "zero" and n.reset != 0.0:
+                raise CompileError(
+                    f"neuron '{n.name}': target '{target.name}' resets potentials to 0 only"
+                    f" (reset = {n.reset:g})", n.loc)
             if not target.initial_potential and n.v0 != 0.0:
                 raise CompileError(
                     f"neuron '{n.name}': target '{target.name}' cannot set an initial potential"
@@ -310,6 +320,10 @@ def quantize_neuron(net: Network, name: str, target: Target) -> list[str]:
     params = [n.threshold, n.reset, n.bias, n.v0]
     wlo, whi = target.int_range(target.weight_bits)
     tlo, thi = target.int_range(target.threshold_bits)
+    # On a linear-leak chip the bias is the leak register; a gate on the floor gets
+    # bias - shift there instead, which 'floor-gates' checks.
+    leak_is_bias = target.leak_bits is not None and not (n.decay == 1.0 and target.floor)
+    blo, bhi = target.int_range(target.leak_bits) if leak_is_bias else (tlo, thi)
     reasons: list[str] = []
     scale = scale_for(weights + params)
     wmax = max((abs(w) for w in weights), default=0.0)
@@ -317,17 +331,21 @@ def quantize_neuron(net: Network, name: str, target: Target) -> list[str]:
 
     def fits(s: Fraction) -> bool:
         return all(wlo <= _times(w, s) <= whi for w in weights) and all(
-            tlo <= _times(p, s) <= thi for p in params)
+            tlo <= _times(p, s) <= thi for p in (n.threshold, n.reset, n.v0)) and (
+            blo <= _times(n.bias, s) <= bhi)
 
     exact = fits(scale)
     if not exact:
         limits = [Fraction(int(whi)) / Fraction(wmax)] if wmax and math.isfinite(whi) else []
         if pmax and math.isfinite(thi):
             limits.append(Fraction(int(thi)) / Fraction(pmax))
+        if n.bias and math.isfinite(bhi):
+            limits.append(Fraction(int(bhi)) / Fraction(abs(n.bias)))
         scale = min(limits) if limits else scale
-        reasons.append(
-            f"weights/threshold need more than {target.weight_bits}/{target.threshold_bits} bits"
-            f" at an exact scale; rounded at scale {float(scale):.6g}")
+        bits = f"{target.weight_bits}/{target.threshold_bits}"
+        what = (f"weights/threshold/leak need more than {bits}/{target.leak_bits}" if leak_is_bias
+                else f"weights/threshold need more than {bits}")
+        reasons.append(f"{what} bits at an exact scale; rounded at scale {float(scale):.6g}")
 
     def q(x: float) -> float:
         return _times(x, scale) if exact else float(round(Fraction(x) * scale))

@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 # Modules whose import registers passes (kept lazy: they import this one).
-_PASS_MODULES = ("spikec.pass_simplify", "spikec.pass_legalize", "spikec.partition")
+_PASS_MODULES = ("spikec.pass_simplify", "spikec.pass_legalize", "spikec.linear_leak", "spikec.partition")
 
 
 class CompileError(SpikecError):
@@ -228,7 +228,10 @@ def _split_items(text: str) -> list[str]:
 def default_pipeline(target: Target) -> list[Pass]:
     """The passes ``spikec compile`` runs for ``target`` when no ``--passes`` is given."""
     names = ["never-fires", "dead-neurons", "relay-fold", "merge-synapses", "check-features",
-             "delay-legalize", "fanout-legalize", "quantize", "place"]
+             "delay-legalize", "fanout-legalize", "quantize"]
+    if target.floor:
+        names.append("floor-gates")
+    names.append("place")
     if target.dest_cores_per_neuron is not None:
         names.append("split-destinations")
     return parse_pipeline(",".join(names))

@@ -26,11 +26,15 @@ or any path ending in ``.toml``)::
     threshold_bits = 18          # threshold, reset, bias and v0, signed
     potential_bits = 20          # the potential register, signed
     decay_bits = 12              # decay must be k / 2**12
+    leak_bits = 9                # the linear leak (spikec's bias on such chips), signed
 
     [neuron]
     stochastic = false           # p < 1 allowed?
-    leak = false                 # 0 < decay allowed?
+    leak = false                 # 0 < decay allowed? (a multiplicative leak)
     initial_potential = true     # v0 != 0 allowed?
+    linear_leak = true           # V += leak every tick, before the threshold check
+    floor = true                 # a potential floor: a neuron below it that does not fire is set to it
+    reset_mode = "value"         # after a spike V <- reset ("value") or V <- 0 only ("zero")
 
     [energy]                     # joules per event
     synaptic_event = 0.0         # one spike arriving at one synapse
@@ -61,7 +65,8 @@ from typing import Any
 
 from spikec.errors import SpikecError, did_you_mean
 
-__all__ = ["Target", "TargetError", "EventCosts", "load_target", "builtin_targets", "TARGET_FORMAT"]
+__all__ = ["Target", "TargetError", "EventCosts", "load_target", "builtin_targets", "TARGET_FORMAT",
+           "RESET_MODES"]
 
 TARGET_FORMAT = "spikec-target"
 _VERSION = 1
@@ -70,8 +75,10 @@ _CHIP_KEYS = (
     "chips", "cores_per_chip", "neurons_per_core", "synapses_per_core", "axons_per_core",
     "axon_types", "fan_in", "fan_out", "dest_cores_per_neuron", "delay_min", "delay_max",
 )
-_NUMBER_KEYS = ("weight_bits", "threshold_bits", "potential_bits", "decay_bits")
-_NEURON_KEYS = ("stochastic", "leak", "initial_potential")
+_NUMBER_KEYS = ("weight_bits", "threshold_bits", "potential_bits", "decay_bits", "leak_bits")
+_NEURON_KEYS = ("stochastic", "leak", "initial_potential", "linear_leak", "floor", "reset_mode")
+#: What a neuron's potential becomes after a spike: its ``reset`` ("value") or 0 ("zero").
+RESET_MODES = ("value", "zero")
 _COST_KEYS = ("synaptic_event", "neuron_update", "spike", "message", "hop", "step")
 
 
@@ -97,6 +104,16 @@ class Target:
 
     ``None`` for a limit means "unlimited"; ``None`` for a bit width means
     the chip stores real numbers as the IR does (no quantization).
+
+    Neuron features: ``stochastic`` (``p < 1``), ``leak`` (a multiplicative
+    leak, ``0 < decay``), ``initial_potential`` (``v0 != 0``), and the
+    TrueNorth-style ones: ``linear_leak`` (a signed constant, of
+    ``leak_bits`` bits, added to the potential every tick before the
+    threshold check: spikec's bias), ``floor`` (a per-neuron potential floor:
+    a neuron that does not fire and ends below it is set to it; spikec maps
+    ``decay = 1`` gates onto a floor at 0, see :mod:`spikec.linear_leak`) and
+    ``reset_mode`` (``"value"``: ``V <- reset`` after a spike; ``"zero"``:
+    the chip resets to 0 only).
     """
 
     name: str
@@ -116,9 +133,13 @@ class Target:
     threshold_bits: int | None = None
     potential_bits: int | None = None
     decay_bits: int | None = None
+    leak_bits: int | None = None
     stochastic: bool = True
     leak: bool = True
     initial_potential: bool = True
+    linear_leak: bool = False
+    floor: bool = False
+    reset_mode: str = "value"
     energy: EventCosts = field(default_factory=EventCosts)
     latency: EventCosts = field(default_factory=EventCosts)
     sanafe_arch: str | None = None
@@ -213,7 +234,12 @@ def parse_target(text: str, source: str = "<string>") -> Target:
     table = _table(doc, "neuron", source)
     _no_unknown(table, set(_NEURON_KEYS), source, "neuron")
     for key, value in table.items():
-        if not isinstance(value, bool):
+        if key == "reset_mode":
+            if value not in RESET_MODES:
+                raise TargetError(
+                    f"{source}: neuron.reset_mode: expected one of {', '.join(map(repr, RESET_MODES))},"
+                    f" got {value!r}")
+        elif not isinstance(value, bool):
             raise TargetError(f"{source}: neuron.{key}: expected true or false, got {value!r}")
         values[key] = value
     for section in ("energy", "latency"):

@@ -32,6 +32,21 @@ def test_compile_writes_a_netlist_that_sim_runs(tmp_path: Path, capsys: pytest.C
     assert json.loads(out)["spikes"] == {"maj": [[1]], "slow": [[5]]}
 
 
+def test_truenorth_netlist_carries_the_gate_on_its_floor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_path = tmp_path / "maj.json"
+    code, out, err = run(capsys, "compile", MAJORITY, "--target", "truenorth", "-o", str(out_path))
+    assert code == 0, err
+    assert "note: floor-gates: network: 1 decay-1 gate(s) on the floor at 0" in err
+    rows = {row["name"]: row for core in json.loads(out_path.read_text())["cores"] for row in core["neurons"]}
+    assert rows["maj"]["chip"] == {"threshold": 1, "leak": -1, "floor": 0, "reset": 0, "v0": 0}
+    code, out, _ = run(
+        capsys, "sim", str(out_path), "--steps", "8", "--input", "x[0]=0,2", "--input", "x[1]=0", "--json"
+    )
+    assert json.loads(out)["spikes"] == {"maj": [[1]], "slow": [[5]]}
+
+
 def test_time_passes_and_print_ir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
         capsys,
@@ -67,8 +82,8 @@ def test_time_passes_and_print_ir(tmp_path: Path, capsys: pytest.CaptureFixture[
         ),
         (["--target", "lohi"], "error: unknown target 'lohi' (did you mean 'loihi'?)"),
         (
-            ["--target", "truenorth"],
-            "examples/majority.spk:4:8: error: neuron 'maj': target 'truenorth' has no"
+            ["--target", "sanafe-truenorth"],
+            "examples/majority.spk:4:8: error: neuron 'maj': target 'sanafe-truenorth' has no"
             " multiplicative leak (decay = 1); only decay = 0 maps exactly",
         ),
     ],

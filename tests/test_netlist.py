@@ -138,9 +138,67 @@ def test_schema_errors_name_the_core_and_neuron() -> None:
     assert placement.core == {"x": 0, "y": 1} and net.num_synapses == 1
     doc["version"] = 7
     with pytest.raises(
-        NetworkFileError, match=r"^error: f.json: version: this spikec reads version 1, got 7$"
+        NetworkFileError, match=r"^error: f.json: version: this spikec reads versions 1 and 2, got 7$"
     ):
         netlist_from_dict(doc, "f.json")
+
+
+def test_version_1_netlists_are_still_read() -> None:
+    doc = _doc()
+    assert doc["version"] == 2
+    doc["version"] = 1
+    net, placement = netlist_from_dict(doc, "old.json")
+    assert net.num_synapses == 1 and placement.core == {"x": 0, "y": 0}
+
+
+def _half_adder_truenorth_netlist() -> str:
+    source = (ROOT / "examples" / "half_adder.spk").read_text()
+    net = spikec.loads(source, filename="examples/half_adder.spk")
+    out, ctx = compile_for_target(net, load_target("truenorth"))
+    return render_netlist(build_netlist(out, ctx.placement, ctx.target, ctx.pipeline, ctx.diagnostics))
+
+
+def _truenorth_doc() -> dict:
+    return json.loads(_half_adder_truenorth_netlist())
+
+
+def test_truenorth_netlist_golden() -> None:
+    text = _half_adder_truenorth_netlist()
+    golden = GOLDEN / "netlist_half_adder_truenorth.json"
+    if os.environ.get("SPIKEC_REGEN_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+    rows = [row for core in json.loads(text)["cores"] for row in core["neurons"]]
+    assert all(("chip" in row) != bool(row.get("input")) for row in rows)
+
+
+def test_chip_registers_must_match_the_neuron() -> None:
+    doc = _truenorth_doc()
+    row = next(r for c in doc["cores"] for r in c["neurons"] if r["name"] == "h.carry")
+    assert row["chip"] == {"threshold": 1, "leak": -1, "floor": 0, "reset": 0, "v0": 0}
+    row["chip"]["leak"] = 0
+    with pytest.raises(
+        NetworkFileError,
+        match=r"^error: tn.json: cores\[0\].neurons: neuron 'h.carry': chip registers \{\"threshold\": 1,"
+        r" \"leak\": 0, .*\} do not match its parameters, which give \{\"threshold\": 1, \"leak\": -1, ",
+    ):
+        netlist_from_dict(doc, "tn.json")
+    # A gate whose floor would keep a potential above 0 is not a chip form at all.
+    row["chip"] = {"threshold": 2, "leak": 0, "floor": 0, "reset": 0, "v0": 0}
+    row["threshold"], row["bias"] = 2.0, 0.0
+    with pytest.raises(
+        NetworkFileError,
+        match=r"^error: tn.json: cores\[0\].neurons: neuron 'h.carry': a decay-1 gate on the floor at 0"
+        r" must not keep a potential above 0 without firing, but it can reach 1 ",
+    ):
+        netlist_from_dict(doc, "tn.json")
+    del row["chip"]
+    with pytest.raises(
+        NetworkFileError,
+        match=r"^error: tn.json: cores\[0\].neurons: neuron 'h.carry': target 'truenorth' has a linear"
+        r" leak, but the neuron has no 'chip' registers$",
+    ):
+        netlist_from_dict(doc, "tn.json")
 
 
 def test_write_is_atomic(tmp_path: Path) -> None:

@@ -99,6 +99,43 @@ def test_default_generic_pipeline_keeps_spikes(run: Run) -> None:
     compiled_matches(run, ",".join(p.spelled() for p in default_pipeline(GENERIC)))
 
 
+@given(run=runs())
+def test_floor_gates_keeps_spikes(run: Run) -> None:
+    compiled_matches(run, "quantize,floor-gates", target="truenorth")
+
+
+def test_floor_targets_shift_gates_after_quantize() -> None:
+    names = [p.name for p in default_pipeline(load_target("truenorth"))]
+    assert names[names.index("quantize") + 1:] == ["floor-gates", "place", "split-destinations"]
+    assert "floor-gates" not in [p.name for p in default_pipeline(load_target("loihi"))]
+
+
+def test_quantize_fits_the_bias_into_the_linear_leak() -> None:
+    net = spikec.Network()
+    net.input("x")
+    net.neuron("count", threshold=1001, bias=300)
+    net.neuron("gate", threshold=1001, bias=300, decay=1)  # its leak is bias - shift: floor-gates' job
+    net.synapse("x", "count")
+    net.synapse("x", "gate")
+    ctx = CompileContext(load_target("truenorth"))
+    out = run_pipeline(net, parse_pipeline("quantize"), ctx)
+    assert (out["count"].bias, out["gate"].bias) == (255.0, 300.0)
+    assert [str(d) for d in ctx.diagnostics] == [
+        "quantize: neuron 'count': spikes could change: weights/threshold/leak need more than 9/18/9 bits"
+        " at an exact scale; rounded at scale 0.85"]
+
+
+def test_reset_to_zero_targets_refuse_other_resets() -> None:
+    net = spikec.Network()
+    net.input("x")
+    net.neuron("y", reset=-1)
+    net.synapse("x", "y")
+    ctx = CompileContext(Target("z", reset_mode="zero"))
+    with pytest.raises(CompileError, match=r"^error: neuron 'y': target 'z' resets potentials to 0 only"
+                                           r" \(reset = -1\)$"):
+        run_pipeline(net, parse_pipeline("check-features"), ctx)
+
+
 def test_registry_lists_every_pass_and_unknown_names_fail() -> None:
     assert {
         "never-fires",
@@ -111,6 +148,7 @@ def test_registry_lists_every_pass_and_unknown_names_fail() -> None:
         "quantize",
         "place",
         "split-destinations",
+        "floor-gates",
     } <= set(pass_registry())
     with pytest.raises(
         CompileError,
@@ -255,9 +293,15 @@ def test_fan_in_and_features_are_refused_naming_the_neuron() -> None:
     with pytest.raises(
         SpikecError,
         match=r"^error: neuron 'sum': target 'truenorth' has no multiplicative leak"
-        r" \(decay = 0.5\); only decay = 0 maps exactly$",
+        r" \(decay = 0.5\); only decay = 0 and decay = 1 \(a gate, on the potential floor\) map exactly$",
     ):
         compile_for_target(net, load_target("truenorth"))
+    with pytest.raises(
+        SpikecError,
+        match=r"^error: neuron 'sum': target 'sanafe-truenorth' has no multiplicative leak"
+        r" \(decay = 0.5\); only decay = 0 maps exactly$",
+    ):
+        compile_for_target(net, load_target("sanafe-truenorth"))
 
 
 def test_check_features_rewrites_exactly_what_it_can() -> None:

@@ -43,6 +43,8 @@ def test_truenorth_is_the_issue_s_chip() -> None:
         1,
     )
     assert (tn.delay_min, tn.delay_max, tn.stochastic, tn.leak) == (1, 15, False, False)
+    assert (tn.linear_leak, tn.floor, tn.reset_mode, tn.leak_bits) == (True, True, "value", 9)
+    assert (Target("x").linear_leak, Target("x").floor, Target("x").reset_mode) == (False, False, "value")
     assert tn.int_range(tn.weight_bits) == (-256.0, 255.0)
     assert load_target("generic").max_cores is None
 
@@ -76,6 +78,14 @@ def test_a_target_file_by_path(tmp_path: Path) -> None:
         (
             'format = "spikec-target"\nversion = 1\nname = "a"\n[neuron]\nleak = 1',
             r"^error: <t>: neuron.leak: expected true or false, got 1$",
+        ),
+        (
+            'format = "spikec-target"\nversion = 1\nname = "a"\n[neuron]\nreset_mode = "linear"',
+            r"^error: <t>: neuron.reset_mode: expected one of 'value', 'zero', got 'linear'$",
+        ),
+        (
+            'format = "spikec-target"\nversion = 1\nname = "a"\n[neuron]\nfloor = "yes"',
+            r"^error: <t>: neuron.floor: expected true or false, got 'yes'$",
         ),
         (
             'format = "spikec-target"\nversion = 1\nname = "a"\n[energy]\nspike = -1',
