@@ -115,6 +115,7 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
         raise DiffusionError(f"trials must be an integer >= 1, got {trials!r}")
     sim = Simulator(net)
     names = list(probe.neurons)
+    nodes = (probe.key or ((),))[0]
     windows = problem.steps + 1
     budget = _max_memory() if max_memory is None else max_memory
     start = time.perf_counter()
@@ -131,7 +132,7 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
                          trial_offset=trial_offset + done, max_memory=budget, progress=progress,
                          engine=engine)
         stack = np.stack([result.spikes[n] for n in names], axis=2)
-        got, complete = count_field(stack, probe.key or (), windows)
+        got, complete = count_field(stack, nodes, problem.shape, windows)
         if not complete.all():
             if length * 2 > MAX_NEURAL_STEPS:
                 raise DiffusionError(
@@ -140,7 +141,7 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
             length *= 2
             continue
         counts[done:done + batch] = got
-        finished[done:done + batch] = _finish_steps(stack, probe, windows)
+        finished[done:done + batch] = _finish_steps(stack, nodes, windows)
         end = int(finished[done:done + batch].max()) + 1
         if exact_events and end < length:
             result = sim.run(end, seed=seed, trials=batch, record=names, trial_offset=trial_offset + done,
@@ -155,10 +156,9 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
     )
 
 
-def _finish_steps(stack: np.ndarray, probe: Probe, windows: int) -> np.ndarray:
+def _finish_steps(stack: np.ndarray, nodes: Sequence[float], windows: int) -> np.ndarray:
     """Per trial, the neural step of the clock spike that closes the last model step."""
-    key: Sequence[Sequence[float]] = probe.key or ((),)
-    clocks = np.asarray(key[0]) < 0
+    clocks = np.asarray(nodes) < 0
     ticks = np.cumsum(stack[:, :, clocks].sum(axis=2), axis=1)  # (trials, steps)
     return np.argmax(ticks >= windows + 1, axis=1)
 

@@ -25,23 +25,13 @@ import time
 
 import numpy as np
 
-from spikec import Network
 from spikec.backends.diffusion import solve
-from spikec.circuits.diffusion import build_density, density_resources
+from spikec.circuits.diffusion import density_resources, diffusion_network
 from spikec.diffusion import Problem, chain_counts, problem_from_params
 from spikec.diffusion_reference import finite_difference, heat_kernel, l2_error
-from spikec.threshold import NetworkBuilder
 
 SYNAPTIC_EVENT_J = 35.5e-12
 SPIKE_J = 69.3e-12
-
-
-def network(problem: Problem) -> Network:
-    net = Network("diffusion")
-    r = build_density(NetworkBuilder(net, "d."), problem)
-    net.probe(*r.clocks, *r.counted, label="field(d)", decoder="field", key=r.probe_key(),
-              info={"problem": problem.to_dict(), "steps_hint": r.steps_hint})
-    return net
 
 
 def heat(walkers: int, steps: int) -> Problem:
@@ -65,7 +55,7 @@ def convergence(decades: list[int], steps: int, budget: int) -> None:
     for w in decades:
         p = heat(w, steps)
         trials = int(max(4, min(40, budget // w)))
-        sol = solve(network(p), trials=trials, seed=1)
+        sol = solve(diffusion_network(p), trials=trials, seed=1)
         conc = sol.counts[:, -1]
         ek = np.sqrt(np.mean([l2_error(c[None] / 1.0, w * kernel[None], p)[0] ** 2 for c in conc]))
         ec = np.sqrt(np.mean([l2_error(c[None] / 1.0, w * chain[None], p)[0] ** 2 for c in conc]))
@@ -85,7 +75,7 @@ def throughput(walkers: list[int], steps: int, trials: int) -> None:
           f" {'neural steps/model step':>24} {'syn. events/w-step':>19} {'pJ/w-step':>10}")
     for w in walkers:
         p = heat(w, steps)
-        net = network(p)
+        net = diffusion_network(p)
         solve(net, trials=1, seed=0)  # compile the kernel outside the timing
         t0 = time.perf_counter()
         sol = solve(net, trials=trials, seed=2, exact_events=trials == 1, engine="numba")

@@ -67,21 +67,8 @@ __all__ = ["build_particle", "particle_resources"]
 
 
 def _routes(problem: Problem) -> list[list[tuple[float, int | None]]]:
-    """Per node, its routing gates: ``(q_j, destination or None for a loss)``, with
-    ``q_j`` the probability of outcome j given that no earlier one happened."""
-    routes: list[list[tuple[float, int | None]]] = []
-    for node in range(problem.nodes):
-        outcomes = problem.outcomes(node)
-        # Tail sums (stay + P_j + P_j+1 + ...) give q = 1 exactly for a last
-        # outcome that takes all the remaining mass.
-        rest = max(0.0, 1.0 - sum(p for p, _ in outcomes))
-        gates: list[tuple[float, int | None]] = []
-        for p, dest in reversed(outcomes):
-            rest += p
-            gates.append((min(1.0, p / rest), dest))
-        gates.reverse()
-        routes.append(gates)
-    return routes
+    """Per node, its routing gates ``(q_j, destination or None for a loss)``."""
+    return [problem.routing(node) for node in range(problem.nodes)]
 
 
 def _window(routes: list[list[tuple[float, int | None]]]) -> int:

@@ -62,37 +62,26 @@ from typing import Any
 
 import numpy as np
 
-from spikec.diffusion import DiffusionError, Problem, Readout, problem_from_params
-from spikec.threshold import CircuitBuilder
+from spikec.diffusion import Problem, Readout, problem_from_params
+from spikec.network import Network
+from spikec.threshold import CircuitBuilder, NetworkBuilder
 
-__all__ = ["CIRCUITS", "build_density", "density_resources", "build", "DiffusionCircuit"]
-
-
-def _gates(problem: Problem, node: int) -> list[tuple[float, int | None]]:
-    """Conditional firing probability and destination of each routing gate of ``node``."""
-    outcomes = problem.outcomes(node)
-    stay = max(0.0, 1.0 - sum(p for p, _ in outcomes))
-    gates: list[tuple[float, int | None]] = []
-    for j, (prob, dest) in enumerate(outcomes):
-        # the mass still undecided at gate j, summed from the tail so the last gate of a
-        # node that cannot stay gets exactly q = 1
-        left = stay + sum(p for p, _ in outcomes[j:])
-        gates.append((min(1.0, prob / left) if left > 0 else 0.0, dest))
-    return gates
+__all__ = ["CIRCUITS", "build_density", "density_resources", "build", "diffusion_network",
+           "DiffusionCircuit"]
 
 
-def _start_delay(problem: Problem) -> int:
+def _start_delay(routes: Sequence[Sequence[tuple[float, int | None]]]) -> int:
     """Steps from a supervisor spike to the test of the counters it starts: the most
     routing gates of a node (the last walker's arrivals land by then), at least 1."""
-    most = max((len(_gates(problem, node)) for node in range(problem.nodes)), default=0)
-    return max(1, most)
+    return max(1, max((len(gates) for gates in routes), default=0))
 
 
 def build_density(builder: CircuitBuilder, problem: Problem) -> Readout:
     """Add the density-method circuit of ``problem`` through ``builder`` (module docstring)."""
     n = problem.nodes
     counts = problem.initial.reshape(-1)
-    d1 = _start_delay(problem)
+    routes = [problem.routing(i) for i in range(n)]
+    d1 = _start_delay(routes)
     index = [",".join(str(int(i)) for i in np.unravel_index(node, problem.shape)) for node in range(n)]
     done = [builder.neuron(f"done[{b}]", threshold=float(n), decay=0.0, reset=0.0,
                            v0=float(n) if b == 1 else 0.0) for b in (0, 1)]
@@ -113,7 +102,7 @@ def build_density(builder: CircuitBuilder, problem: Problem) -> Readout:
             builder.synapse(ci, done[b], 1.0, 1)       # this node is done
             builder.synapse(gi, other[i], -1.0, 1)     # the walker stays unless a gate fires
             fired: list[str] = []
-            for j, (q, dest) in enumerate(_gates(problem, i)):
+            for j, (q, dest) in enumerate(routes[i]):
                 gate = builder.neuron(f"r{b}[{index[i]}][{j}]", threshold=1.0, decay=1.0, p=q)
                 builder.synapse(gi, gate, 1.0, j + 1)
                 for k, earlier in enumerate(fired):
@@ -142,15 +131,16 @@ def density_resources(problem: Problem) -> dict[str, Any]:
     """Neurons and synapses of the density circuit by formula, and its neural steps per
     model step as a function of the busiest node's walkers ``n_max``."""
     n = problem.nodes
-    gates = [len(_gates(problem, i)) for i in range(n)]
+    routes = [problem.routing(i) for i in range(n)]
+    gates = [len(r) for r in routes]
     k = sum(gates)
     per_bank_node = 8  # 3 from the supervisor, self, stop, release count, done, stay
     # each gate: input from g, its own give-back, the arrival (not for a loss), and one
     # inhibition from each earlier gate
     synapses = 2 * (per_bank_node * n + 3 * k + sum(j * (j - 1) // 2 for j in gates))
-    lost = sum(1 for i in range(n) for _, dest in _gates(problem, i) if dest is None)
+    lost = sum(1 for r in routes for _, dest in r if dest is None)
     synapses -= 2 * lost
-    d1 = _start_delay(problem)
+    d1 = _start_delay(routes)
     return {
         "neurons": 2 * (2 * n + k) + 2,
         "synapses": synapses,
@@ -171,6 +161,14 @@ def build(builder: CircuitBuilder, problem: Problem) -> Readout:
     return build_density(builder, problem)
 
 
+def diffusion_network(problem: Problem, name: str = "d") -> Network:
+    """A network holding the solver of ``problem`` under ``NAME.`` and its probe
+    ``field(NAME)``, as the statement ``diffusion NAME (...)`` makes it."""
+    net = Network(name)
+    build(NetworkBuilder(net, f"{name}."), problem).probe(net, f"field({name})", problem)
+    return net
+
+
 class DiffusionCircuit:
     """``diffusion NAME (param = value, ...)``: a problem statement that builds its
     solver and probes ``field(NAME)`` (a keyword circuit for the ``.spk`` elaborator)."""
@@ -188,14 +186,8 @@ class DiffusionCircuit:
         base_dir = getattr(builder, "base_dir", None)
         problem = problem_from_params(params, base_dir)
         readout = build(builder, problem)
-        probe = getattr(builder, "probe", None)
-        if probe is None:
-            raise DiffusionError("this builder cannot add the field probe")
         path = readout.clocks[0].rsplit(".", 1)[0] if "." in readout.clocks[0] else ""
-        label = f"field({path})" if path else "field"
-        probe(label, list(readout.clocks + readout.counted), "field", readout.probe_key(),
-              {"problem": problem.to_dict(), "steps_hint": readout.steps_hint,
-               "steps_exact": readout.steps_exact})
+        readout.probe(builder, f"field({path})" if path else "field", problem)
         return {"done": list(readout.clocks)}
 
 

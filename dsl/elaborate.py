@@ -538,12 +538,15 @@ class Elaborator:
                         " has no decode key",
                         item.loc,
                     )
-            old = self._probe_labels.get(label)
-            if old is not None:
-                raise ElaborationError(f"'{label}' is already probed (at {old})", item.loc)
-            self._probe_labels[label] = item.loc
-            self.net.probe(*names, label=label, decoder=item.decoder, loc=item.loc, array=array,
-                           key=key)
+            self.add_probe(names, label=label, decoder=item.decoder, loc=item.loc, array=array, key=key)
+
+    def add_probe(self, names: Sequence[str], *, label: str, loc: SourceLocation, **options: Any) -> None:
+        """Probe ``names`` under ``label``, once per program (``Network.probe`` options)."""
+        old = self._probe_labels.get(label)
+        if old is not None:
+            raise ElaborationError(f"'{label}' is already probed (at {old})", loc)
+        self._probe_labels[label] = loc
+        self.net.probe(*names, label=label, loc=loc, **options)
 
 
 def _gates() -> Any:

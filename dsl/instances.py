@@ -199,15 +199,10 @@ class _Builder:
             return None
         return os.path.dirname(os.path.abspath(name))
 
-    def probe(self, label: str, names: Sequence[str], decoder: str | None = None,
-              key: Any = None, info: Mapping[str, Any] | None = None) -> None:
-        """Probe ``names`` under ``label`` (a Python circuit's own probe)."""
-        old = self._el._probe_labels.get(label)
-        if old is not None:
-            raise ElaborationError(f"'{label}' is already probed (at {old})", self._loc)
-        self._el._probe_labels[label] = self._loc
-        self._el.net.probe(*names, label=label, decoder=decoder, loc=self._loc, array=True,
-                           key=key, info=info)
+    def probe(self, *names: str, label: str, **options: Any) -> None:
+        """Probe full neuron names under ``label`` (a Python circuit's own probe; the
+        options of :meth:`Network.probe`)."""
+        self._el.add_probe(names, label=label, loc=self._loc, **options)
 
 
 def _param_loc(message: str, params: Sequence[s.Param], default: SourceLocation) -> SourceLocation:

@@ -539,6 +539,7 @@ def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
             raise CliError(f"--{what} must be >= 1, got {getattr(args, what)}")
     if args.trial_offset < 0:
         raise CliError(f"--trial-offset must be >= 0, got {args.trial_offset}")
+    report.check_outputs(args.csv, args.npz, args.plot)
     net = _open(args)
     progress = not args.quiet and not args.json and sys.stderr.isatty()
     sol = solve(net, args.field, trials=args.trials, seed=args.seed, trial_offset=args.trial_offset,

@@ -12,7 +12,8 @@ Each decoder takes the spikes of a probe's neurons as a bool array of shape
   neuron of the probe fires;
 - ``field``: a diffusion solver's walkers per mesh node at each model step
   (a list of model steps, each the mesh of counts, for the complete ones),
-  read with the probe's key (:func:`spikec.diffusion.count_field`);
+  read with the probe's key and its ``info["shape"]``
+  (:func:`spikec.diffusion.count_field`);
 - ``label``: the class at every step (a list of ``steps`` ints), read with the
   probe's decode key as ``argmax_c sum_i (2 s_i(t) - 1)(2 key[c][i] - 1)``
   (Whetstone's Softmax_Decode; ties go to the lowest class). A deep net
@@ -82,7 +83,7 @@ def label_scores(spikes: np.ndarray, key: np.ndarray | Sequence[Sequence[float]]
     return np.asarray(signs @ (2.0 * np.asarray(key, dtype=float) - 1.0).T)
 
 
-def _label(spikes: np.ndarray, key: Any) -> list[Any]:
+def _label(spikes: np.ndarray, key: Any, info: Any = None) -> list[Any]:
     if key is None:
         raise SpikecError("the label decoder needs a decode key")
     width = len(key[0]) if len(key) else 0
@@ -99,29 +100,32 @@ DECODER_FUNCTIONS: dict[str, Callable[[np.ndarray], list[Any]]] = {
     "rate": _rate,
     "binary": _binary,
 }
-def _field(spikes: np.ndarray, key: Any) -> list[Any]:
+def _field(spikes: np.ndarray, key: Any, info: Any) -> list[Any]:
     from spikec.diffusion import count_field
 
-    if key is None:
-        raise SpikecError("the field decoder needs a decode key")
-    counts, complete = count_field(spikes, key)
+    if key is None or not info or "shape" not in info:
+        raise SpikecError("the field decoder needs a decode key and the mesh shape")
+    counts, complete = count_field(spikes, key[0], info["shape"])
     return [[window.tolist() for window, done in zip(trial, ok, strict=True) if done]
             for trial, ok in zip(counts, complete, strict=True)]
 
 
 # Decoders that read the probe's decode key besides its spikes.
-_KEYED_DECODERS: dict[str, Callable[[np.ndarray, Any], list[Any]]] = {"label": _label, "field": _field}
+_KEYED_DECODERS: dict[str, Callable[[np.ndarray, Any, Any], list[Any]]] = {
+    "label": _label, "field": _field}
 assert set(DECODER_FUNCTIONS) | set(_KEYED_DECODERS) == set(DECODERS)
 
 
-def decode(decoder: str, spikes: np.ndarray, key: Any = None) -> list[Any]:
+def decode(decoder: str, spikes: np.ndarray, key: Any = None, info: Any = None) -> list[Any]:
     """Apply ``decoder`` to spikes of shape (trials, steps, k); one value per trial.
 
-    ``key`` is the decode key of a ``label`` decoder (one row per class).
+    ``key`` is the decode key of a ``label`` decoder (one row per class) or a
+    ``field`` decoder (one row: each neuron's node), ``info`` the probe's info
+    (a ``field`` decoder reads the mesh shape there).
     """
     keyed = _KEYED_DECODERS.get(decoder)
     if keyed is not None:
-        return keyed(np.asarray(spikes, dtype=bool), key)
+        return keyed(np.asarray(spikes, dtype=bool), key, info)
     fn = DECODER_FUNCTIONS.get(decoder)
     if fn is None:
         raise SpikecError(
@@ -149,7 +153,7 @@ def decode_probes(net: Network, spikes: dict[str, np.ndarray]) -> dict[str, list
         if probe.decoder is None:
             continue
         stack = np.stack([spikes[n] for n in probe.neurons], axis=2)
-        values = decode(probe.decoder, stack, probe.key)
+        values = decode(probe.decoder, stack, probe.key, probe.info)
         if probe.array and len(probe.neurons) == 1 and probe.decoder not in ("binary", "label", "field"):
             values = [[v] for v in values]  # an array of one neuron still gives lists
         out[probe.label] = values

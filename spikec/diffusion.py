@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -207,6 +208,10 @@ class Problem:
     def probabilities(self) -> dict[str, float]:
         """Per-step probabilities ``{"-x", "+x", ("-y", "+y"), "kill", "stay"}``,
         checked: a clear error when ``dt`` is too large or the drift too strong."""
+        return dict(self._probabilities)
+
+    @cached_property
+    def _probabilities(self) -> dict[str, float]:
         base = self.D * self.dt / self.dx**2
         out: dict[str, float] = {}
         for axis, v in zip("xy", self.drift, strict=False):
@@ -260,7 +265,7 @@ class Problem:
         out; outcomes with the same destination are merged; zero-probability
         ones are dropped. The order is fixed: lost first, then by destination.
         """
-        probs = self.probabilities()
+        probs = self._probabilities
         index = tuple(int(i) for i in np.unravel_index(node, self.shape))
         merged: dict[int | None, float] = {}
         if probs["kill"] > 0:
@@ -278,6 +283,22 @@ class Problem:
         out: list[tuple[float, int | None]] = [(p, None) for key, p in merged.items() if key is None]
         out += sorted(((p, key) for key, p in merged.items() if key is not None), key=lambda t: t[1] or 0)
         return out
+
+    def routing(self, node: int) -> list[tuple[float, int | None]]:
+        """The routing gates of a walker at ``node``: one per outcome, ``(q_j,
+        destination)``, where ``q_j = P_j / (P_stay + P_j + P_j+1 + ...)`` is the
+        probability of outcome j given that no earlier one happened. A chain of
+        gates in which gate j fires with probability q_j unless an earlier one
+        fired picks outcome j with probability P_j, and stays with P_stay. The
+        tail sums give the last gate of a node that cannot stay exactly q = 1."""
+        outcomes = self.outcomes(node)
+        rest = max(0.0, 1.0 - sum(p for p, _ in outcomes))
+        gates: list[tuple[float, int | None]] = []
+        for p, dest in reversed(outcomes):
+            rest += p
+            gates.append((min(1.0, p / rest) if rest > 0 else 0.0, dest))
+        gates.reverse()
+        return gates
 
     def transition_matrix(self) -> sp.csr_matrix:
         """Sparse substochastic matrix ``P[i, j]``: probability that a walker at node i
@@ -302,29 +323,28 @@ class Problem:
     def occupancy_probabilities(self, start: int, steps: int | None = None) -> np.ndarray:
         """Exact distribution of one walker starting at node ``start``: shape
         (steps + 1, nodes + 1), the last column the probability it is lost."""
-        steps = self.steps if steps is None else steps
-        ptr = self.transition_matrix().T.tocsr()
-        out = np.zeros((steps + 1, self.nodes + 1))
         dist = np.zeros(self.nodes)
         dist[start] = 1.0
-        for m in range(steps + 1):
-            out[m, :-1] = dist
-            out[m, -1] = max(0.0, 1.0 - dist.sum())
-            dist = ptr @ dist
-        return out
+        alive = self._propagate(dist, self.steps if steps is None else steps)
+        lost = np.maximum(0.0, 1.0 - alive.sum(axis=1, keepdims=True))
+        return np.hstack([alive, lost])
 
     def exact_mean(self, steps: int | None = None) -> np.ndarray:
         """Expected walkers per node at each model step, ``initial @ P^m``: shape
         (steps + 1, *shape). Walkers move independently, so the counts of one
         start node at one step are multinomial with these probabilities."""
         steps = self.steps if steps is None else steps
+        out = self._propagate(self.initial.reshape(-1).astype(float), steps)
+        return out.reshape((steps + 1, *self.shape))
+
+    def _propagate(self, dist: np.ndarray, steps: int) -> np.ndarray:
+        """``dist @ P^m`` for m = 0..steps: shape (steps + 1, nodes)."""
         ptr = self.transition_matrix().T.tocsr()
         out = np.zeros((steps + 1, self.nodes))
-        dist = self.initial.reshape(-1).astype(float)
         for m in range(steps + 1):
             out[m] = dist
             dist = ptr @ dist
-        return out.reshape((steps + 1, *self.shape))
+        return out
 
     def concentration(self, counts: np.ndarray) -> np.ndarray:
         """Counts per node as a concentration: walkers / (initial walkers * dx^ndim),
@@ -528,34 +548,43 @@ class Readout:
     steps_hint: int
     steps_exact: bool = False
 
-    def probe_key(self) -> tuple[tuple[float, ...], ...]:
-        """The decode key of a ``field`` probe over ``clocks + counted``: row 0 is
-        each neuron's node (-1 for a clock), row 1 the mesh shape, zero-padded."""
-        width = len(self.clocks) + len(self.counted)
-        row0 = [-1.0] * len(self.clocks) + [float(n) for n in self.nodes]
-        row1 = [float(n) for n in self.shape] + [0.0] * (width - len(self.shape))
-        return (tuple(row0), tuple(row1[:width]))
+    @property
+    def neurons(self) -> tuple[str, ...]:
+        """The neurons a ``field`` probe records: the clocks, then the counted ones."""
+        return self.clocks + self.counted
+
+    def node_row(self) -> tuple[float, ...]:
+        """Each probed neuron's node, -1 for a clock: the ``field`` probe's key row."""
+        return (-1.0,) * len(self.clocks) + tuple(float(n) for n in self.nodes)
+
+    def probe(self, net: Any, label: str, problem: Problem) -> None:
+        """Add the ``field`` probe of this readout to ``net`` (a Network, or anything
+        with the same ``probe`` method, such as a circuit builder)."""
+        net.probe(*self.neurons, label=label, decoder="field", array=True, key=(self.node_row(),),
+                  info={"shape": list(self.shape), "problem": problem.to_dict(),
+                        "steps_hint": self.steps_hint, "steps_exact": self.steps_exact})
 
 
-def count_field(spikes: np.ndarray, key: Sequence[Sequence[float]], windows: int | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
+def count_field(spikes: np.ndarray, nodes: Sequence[float], shape: Sequence[int],
+                windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Walker counts per window and node from the spikes of a ``field`` probe.
 
-    ``spikes`` has shape (trials, steps, k) over the probe's neurons (clocks
-    first, as in :meth:`Readout.probe_key`). Returns ``(counts, complete)``:
-    counts of shape (trials, windows, *shape) and a bool (trials, windows)
-    saying which windows closed within the run (incomplete ones hold what
-    was seen so far). ``windows`` defaults to the most complete windows of
-    any trial.
+    ``spikes`` has shape (trials, steps, k) over the probe's neurons;
+    ``nodes[j]`` is neuron j's mesh node, -1 for a clock (the probe's key
+    row, :meth:`Readout.node_row`), and ``shape`` the mesh shape. Returns
+    ``(counts, complete)``: counts of shape (trials, windows, *shape) and a
+    bool (trials, windows) saying which windows closed within the run
+    (incomplete ones hold what was seen so far). ``windows`` defaults to the
+    most complete windows of any trial.
     """
     spikes = np.asarray(spikes, dtype=bool)
     trials, steps, k = spikes.shape
-    nodes = np.asarray(key[0], dtype=float)
-    shape = tuple(int(n) for n in key[1] if n > 0)
+    node_arr = np.asarray(nodes, dtype=float)
+    shape = tuple(int(n) for n in shape)
     n_nodes = int(np.prod(shape)) if shape else 0
-    if len(nodes) != k or len(shape) not in (1, 2):
+    if len(node_arr) != k or len(shape) not in (1, 2):
         raise SpikecError(f"bad field decode key for a probe of {k} neurons")
-    is_clock = nodes < 0
+    is_clock = node_arr < 0
     ticks = spikes[:, :, is_clock].sum(axis=2)  # (trials, steps): clock spikes per step
     window_of_step = np.cumsum(ticks, axis=1) - 1  # -1 before the first clock spike
     ends = ticks.sum(axis=1)  # clock spikes per trial
@@ -563,7 +592,7 @@ def count_field(spikes: np.ndarray, key: Sequence[Sequence[float]], windows: int
         windows = max(int(ends.max()) - 1, 0) if trials else 0
     counts = np.zeros((trials, max(windows, 0), n_nodes), dtype=np.int64)
     counted = np.flatnonzero(~is_clock)
-    node_of = nodes[counted].astype(np.int64)
+    node_of = node_arr[counted].astype(np.int64)
     t_idx, s_idx, j_idx = np.nonzero(spikes[:, :, counted])
     win = window_of_step[t_idx, s_idx]
     keep = (win >= 0) & (win < windows)

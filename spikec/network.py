@@ -131,8 +131,9 @@ class Probe:
     step the class is ``argmax_c sum_i (2 s_i - 1)(2 key[c][i] - 1)``, the
     Softmax_Decode rule of Whetstone (ties go to the lowest class). A
     ``field`` probe (a diffusion solver's walkers per node and model step)
-    has a two-row key: each neuron's mesh node (-1 for the neurons whose
-    spikes cut the run into model steps), then the mesh shape, zero-padded.
+    has a one-row key, each neuron's mesh node (-1 for the neurons whose
+    spikes cut the run into model steps), and the mesh shape in
+    ``info["shape"]``.
 
     ``info`` is JSON-ready data about what the probe reads, kept with it
     through passes and files (a ``field`` probe holds its diffusion problem).
@@ -181,11 +182,11 @@ def _real(owner: str, what: str, value: Any, loc: SourceLocation | None) -> floa
 
 
 def _decode_key(label: str, decoder: str | None, key: Any, width: int,
-                loc: SourceLocation | None) -> DecodeKey | None:
+                loc: SourceLocation | None, info: Mapping[str, Any] | None = None) -> DecodeKey | None:
     """Check a probe's decode key: required by ``label`` and ``field``, refused by the
     other decoders."""
     if decoder == "field":
-        return _field_key(label, key, width, loc)
+        return _field_key(label, key, width, loc, info)
     if decoder != "label":
         if key is not None:
             raise NetworkError(f"probe '{label}': only a label probe takes a decode key", loc)
@@ -206,25 +207,26 @@ def _decode_key(label: str, decoder: str | None, key: Any, width: int,
     return tuple(tuple(row) for row in rows.tolist())
 
 
-def _field_key(label: str, key: Any, width: int, loc: SourceLocation | None) -> DecodeKey:
-    """Check a ``field`` probe's key: row 0 the node of each neuron (-1 for a clock),
-    row 1 the mesh shape (1 or 2 positive sizes) then zeros."""
+def _field_key(label: str, key: Any, width: int, loc: SourceLocation | None,
+               info: Mapping[str, Any] | None) -> DecodeKey:
+    """Check a ``field`` probe: a key row with each neuron's node (-1 for a clock, at
+    least one) and the mesh shape (1 or 2 positive sizes) in ``info["shape"]``."""
+    shape = (info or {}).get("shape")
+    if (not isinstance(shape, (list, tuple)) or not 1 <= len(shape) <= 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+        raise NetworkError(f"probe '{label}': a field probe needs info['shape'], the mesh shape"
+                           f" (1 or 2 positive integers), got {shape!r}", loc)
     try:
         rows = np.asarray(key, dtype=float)
     except (TypeError, ValueError):
         rows = np.zeros((0, 0))
-    bad = f"probe '{label}': a field probe needs a key of 2 rows x {width} columns"
-    if rows.ndim != 2 or rows.shape != (2, width) or not np.all(np.isfinite(rows)):
-        raise NetworkError(f"{bad} (node per neuron, -1 for clocks; then the mesh shape)", loc)
-    shape = [int(n) for n in rows[1] if n > 0]
-    nodes = rows[0]
-    if (not 1 <= len(shape) <= 2 or np.any(rows[1][len(shape):] != 0)
-            or np.any(rows[1][:len(shape)] != np.round(rows[1][:len(shape)]))):
-        raise NetworkError(f"{bad}: row 1 must hold the mesh shape", loc)
-    if (np.any(nodes != np.round(nodes)) or np.any(nodes < -1) or np.any(nodes >= np.prod(shape))
-            or not np.any(nodes < 0)):
-        raise NetworkError(f"{bad}: row 0 must hold node indices and at least one -1 (a clock)", loc)
-    return tuple(tuple(row) for row in rows.tolist())
+    nodes = rows[0] if rows.ndim == 2 and rows.shape == (1, width) else np.zeros(0)
+    if (len(nodes) != width or not np.all(np.isfinite(nodes)) or np.any(nodes != np.round(nodes))
+            or np.any(nodes < -1) or np.any(nodes >= math.prod(shape)) or not np.any(nodes < 0)):
+        raise NetworkError(
+            f"probe '{label}': a field probe needs a key of one row of {width} node indices"
+            " (-1 for the clock neurons, at least one)", loc)
+    return (tuple(nodes.tolist()),)
 
 
 def check_neuron(neuron: Neuron) -> None:
@@ -441,7 +443,7 @@ class Network:
                 loc,
             )
         is_array = len(names) > 1 if array is None else bool(array)
-        checked = _decode_key(label or names[0], decoder, key, len(names), loc)
+        checked = _decode_key(label or names[0], decoder, key, len(names), loc, info)
         probe = Probe(label or names[0], tuple(names), decoder, loc, is_array, checked,
                       None if info is None else dict(info))
         self.probes.append(probe)
@@ -503,12 +505,7 @@ class Network:
             rest = tuple(n for n in probe.neurons if n != name)
             if rest:
                 key = probe.key
-                if key is not None and probe.decoder == "field":
-                    cols = [i for i, n in enumerate(probe.neurons) if n != name]
-                    shape = [v for v in key[1] if v > 0]
-                    pad = (*shape, *([0.0] * (len(cols) - len(shape))))
-                    key = (tuple(key[0][i] for i in cols), pad[:len(cols)])
-                elif key is not None:  # a label probe loses the neuron's column of its key
+                if key is not None:  # the probe loses the neuron's column of its key
                     cols = [i for i, n in enumerate(probe.neurons) if n != name]
                     key = tuple(tuple(row[i] for i in cols) for row in key)
                 kept.append(replace(probe, neurons=rest, key=key))

@@ -22,7 +22,7 @@ import numpy as np
 from spikec.diffusion import DiffusionError, Problem
 from spikec.errors import SpikecError
 
-__all__ = ["references", "report", "write_csv", "write_npz", "plot"]
+__all__ = ["references", "report", "write_csv", "write_npz", "plot", "check_outputs"]
 
 _BARS = " ▁▂▃▄▅▆▇█"
 
@@ -135,8 +135,25 @@ def write_npz(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
     _atomic(path, buf.getvalue())
 
 
-def plot(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
-    """Draw the spiking field next to the exact one (PNG, SVG or PDF by extension)."""
+def check_outputs(csv: str | None, npz: str | None, image: str | None) -> None:
+    """Refuse, before any simulation, outputs that could not be written: a missing
+    directory, an unknown image format, or ``--plot`` without matplotlib."""
+    for path in (csv, npz, image):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise SpikecError(f"cannot write {path}: no directory {os.path.dirname(os.path.abspath(path))}")
+    if image:
+        _image_format(image)
+        _pyplot()
+
+
+def _image_format(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+    if ext not in ("png", "svg", "pdf"):
+        raise SpikecError(f"--plot: unknown image format '.{ext}'; use .png, .svg or .pdf")
+    return ext
+
+
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -144,6 +161,13 @@ def plot(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise SpikecError("--plot needs matplotlib: pip install 'spikec[plot]'") from None
+    return plt
+
+
+def plot(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
+    """Draw the spiking field next to the exact one (PNG, SVG or PDF by extension)."""
+    ext_name = _image_format(path)
+    plt = _pyplot()
     from spikec import diffusion_reference as ref
 
     p: Problem = sol.problem
@@ -188,10 +212,6 @@ def plot(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
     ax2.legend(fontsize=7)
     fig.tight_layout()
     buf = io.BytesIO()
-    ext_name = os.path.splitext(path)[1].lower().lstrip(".") or "png"
-    if ext_name not in ("png", "svg", "pdf"):
-        plt.close(fig)
-        raise SpikecError(f"--plot: unknown image format '.{ext_name}'; use .png, .svg or .pdf")
     fig.savefig(buf, format=ext_name, dpi=120)
     plt.close(fig)
     _atomic(path, buf.getvalue())

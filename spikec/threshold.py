@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -105,6 +105,10 @@ class NetworkBuilder:
     def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
         """Add a synapse."""
         self.net.synapse(pre, post, weight, delay)
+
+    def probe(self, *names: str, **options: Any) -> None:
+        """Probe full neuron names (:meth:`Network.probe`)."""
+        self.net.probe(*names, **options)
 
 
 @dataclass(frozen=True, slots=True)

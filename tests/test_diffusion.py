@@ -7,26 +7,24 @@ conservation laws, and the same run split into shards.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import numpy as np
 import pytest
-from scipy import stats
 
+from diffusion_checks import ALPHA, occupancy_p_values
 from spikec import Network
 from spikec.backends.diffusion import solve
 from spikec.backends.simulator import simulate
-from spikec.circuits.diffusion import build_density, density_resources
+from spikec.circuits.diffusion import density_resources, diffusion_network
 from spikec.diffusion import DiffusionError, Problem, count_field, problem_from_params
 from spikec.dsl import compile_text
 from spikec.errors import SpikecError
-from spikec.threshold import NetworkBuilder
 
 
 def _net(problem: Problem) -> Network:
-    net = Network("diffusion")
-    readout = build_density(NetworkBuilder(net, "d."), problem)
-    net.probe(*readout.clocks, *readout.counted, label="field(d)", decoder="field",
-              key=readout.probe_key(), info={"problem": problem.to_dict(), "steps_hint": readout.steps_hint})
-    return net
+    return diffusion_network(problem, "d")
 
 
 def _problem(**kw: object) -> Problem:
@@ -35,35 +33,10 @@ def _problem(**kw: object) -> Problem:
     return problem_from_params(base)
 
 
-def _chi_square(counts: np.ndarray, problem: Problem, start: int) -> float:
-    """Smallest chi-square p-value over model steps of the pooled per-node counts
-    (plus a 'lost' bin) against the exact multinomial of the chain."""
-    trials = counts.shape[0]
-    walkers = problem.walkers
-    probs = problem.occupancy_probabilities(start)
-    worst = 1.0
-    for m in range(1, problem.steps + 1):
-        seen = counts[:, m].reshape(trials, -1).sum(axis=0)
-        observed = np.append(seen, trials * walkers - seen.sum())
-        expected = probs[m] * trials * walkers
-        order = np.argsort(expected)
-        obs, exp = [], []
-        acc_o = acc_e = 0.0
-        for i in order:  # pool the small bins, smallest first
-            acc_o += observed[i]
-            acc_e += expected[i]
-            if acc_e >= 5:
-                obs.append(acc_o)
-                exp.append(acc_e)
-                acc_o = acc_e = 0.0
-        if acc_e > 0 and exp:
-            obs[-1] += acc_o
-            exp[-1] += acc_e
-        if len(exp) < 2:
-            continue
-        p = stats.chisquare(obs, exp).pvalue
-        worst = min(worst, float(p))
-    return worst
+def _chi_square(counts: np.ndarray, problem: Problem) -> float:
+    """Smallest p-value over model steps 1..steps of the pooled counts against the
+    exact multinomial of the chain (all walkers start at one node)."""
+    return min(occupancy_p_values(problem, counts, list(range(1, problem.steps + 1))))
 
 
 def test_hand_trace_one_walker_drifting_right() -> None:
@@ -114,9 +87,8 @@ def test_walkers_are_conserved_at_every_model_step(boundary: str, ny: int) -> No
 ])
 def test_occupancy_matches_the_exact_markov_distribution(kw: dict[str, object]) -> None:
     p = _problem(nx=5, dt=0.2 if kw.get("ny") is None else 0.1, steps=4, walkers=5, source=1, **kw)
-    start = int(np.flatnonzero(p.initial.reshape(-1))[0])
     sol = solve(_net(p), trials=300, seed=11)
-    assert _chi_square(sol.counts, p, start) > 0.001
+    assert _chi_square(sol.counts, p) > ALPHA
     if p.conserves:
         assert (sol.counts.reshape(300, p.steps + 1, -1).sum(axis=2) == 5).all()
 
@@ -124,10 +96,10 @@ def test_occupancy_matches_the_exact_markov_distribution(kw: dict[str, object]) 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_occupancy_chi_square_across_seeds(seed: int) -> None:
-    p = _problem(nx=6, ny=2, dt=0.1, steps=5, walkers=8, source=2, left="absorbing", right="periodic"
-                 if False else "reflecting", drift=0.5, kill=0.2)
+    p = _problem(nx=6, ny=2, dt=0.1, steps=5, walkers=8, source=2, left="absorbing", right="reflecting",
+                 bottom="periodic", top="periodic", drift=0.5, kill=0.2)
     sol = solve(_net(p), trials=400, seed=seed)
-    assert _chi_square(sol.counts, p, int(np.flatnonzero(p.initial.reshape(-1))[0])) > 0.001
+    assert _chi_square(sol.counts, p) > ALPHA
 
 
 def test_same_seed_same_field_and_shards_add_up() -> None:
@@ -167,7 +139,7 @@ def test_count_field_reads_windows_by_hand() -> None:
     spikes[0, [0, 3, 5], 0] = True
     spikes[0, [1, 2, 4], 2] = True
     spikes[0, [3, 6], 1] = True
-    counts, complete = count_field(spikes, ((-1, 0, 1), (2, 0, 0)))
+    counts, complete = count_field(spikes, (-1, 0, 1), (2,))
     assert counts.tolist() == [[[0, 2], [1, 1]]]
     assert complete.tolist() == [[True, True]]
 
@@ -247,3 +219,38 @@ def test_problem_checks() -> None:
         compile_text(SPK + "probe field(heat)\n", filename="x.spk")
     with pytest.raises(SpikecError, match="cannot compare"):
         compile_text('let a = "x" == 1\n', filename="x.spk")
+
+
+def test_solve_command_writes_what_the_api_computes(tmp_path: Any,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from spikec.cli import main
+
+    spk = tmp_path / "heat.spk"
+    spk.write_text(SPK)
+    csv, npz = tmp_path / "f.csv", tmp_path / "f.npz"
+    assert main(["solve", str(spk), "--trials", "4", "--seed", "3", "--csv", str(csv), "--npz", str(npz),
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    sol = solve(compile_text(SPK, filename="heat.spk"), trials=4, seed=3)
+    with np.load(npz) as data:
+        assert np.array_equal(data["counts"], sol.counts)
+        assert np.allclose(data["ref_chain"], sol.problem.exact_mean())
+    assert np.allclose(summary["mean"], sol.mean())
+    rows = np.loadtxt(csv, delimiter=",", skiprows=1)
+    assert rows.shape == ((sol.problem.steps + 1) * 9, 8)  # step, time, x, mean, conc, 3 references
+    assert np.allclose(rows[:, 3].reshape(sol.problem.steps + 1, 9), sol.mean())
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--plot", "x.gif", "unknown image format"),
+    ("--csv", "missing/x.csv", "no directory"),
+])
+def test_solve_refuses_bad_outputs_before_running(tmp_path: Any, flag: str, value: str, message: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from spikec.cli import main
+
+    spk = tmp_path / "heat.spk"
+    spk.write_text(SPK)
+    assert main(["solve", str(spk), flag, str(tmp_path / value)]) == 1
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["heat.spk"]

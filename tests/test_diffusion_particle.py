@@ -9,15 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy.stats import chisquare
 
+from diffusion_checks import ALPHA, chi_square_p, occupancy_p_values
 from spikec import Network
 from spikec.backends.simulator import SimResult, simulate
 from spikec.circuits._diffusion_particle import build_particle, particle_resources
 from spikec.diffusion import Problem, Readout, count_field, problem_from_params
 from spikec.threshold import NetworkBuilder
-
-ALPHA = 1e-3
 
 
 def _problem(**params: Any) -> Problem:
@@ -40,7 +38,7 @@ def _run(problem: Problem, trials: int, seed: int, steps: int | None = None, tri
 
 def _field(readout: Readout, res: SimResult, windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     stack = np.stack([res.spikes[n] for n in readout.clocks + readout.counted], axis=2)
-    return count_field(stack, readout.probe_key(), windows)
+    return count_field(stack, readout.node_row(), readout.shape, windows)
 
 
 def _label(problem: Problem, node: int) -> str:
@@ -74,46 +72,6 @@ def _paths(problem: Problem, res: SimResult) -> np.ndarray:
     assert at.shape[1] == m + 1
     assert at.sum(axis=3).max(initial=0) <= 1, "a walker at two nodes at once"
     return np.where(at.any(axis=3), at.argmax(axis=3), -1)
-
-
-def _chi_square_p(observed: np.ndarray, probs: np.ndarray) -> float:
-    """p-value of observed bin counts against probabilities: bins expecting fewer than 5
-    are pooled; an impossible bin must stay empty."""
-    total = int(observed.sum())
-    impossible = probs < 1e-12
-    assert observed[impossible].sum() == 0, "an impossible outcome happened"
-    expected = total * probs
-    keep = (expected >= 5) & ~impossible
-    small = ~keep & ~impossible
-    obs = list(observed[keep].astype(float))
-    exp = list(expected[keep])
-    if small.any():
-        if expected[small].sum() >= 5 or not obs:
-            obs.append(float(observed[small].sum()))
-            exp.append(float(expected[small].sum()))
-        else:  # too small even pooled: merge it into the smallest bin
-            i = int(np.argmin(exp))
-            obs[i] += float(observed[small].sum())
-            exp[i] += float(expected[small].sum())
-    if len(obs) < 2:
-        return 1.0
-    exp_arr = np.asarray(exp) * total / sum(exp)
-    return float(chisquare(np.asarray(obs), exp_arr).pvalue)
-
-
-def _occupancy_p_values(problem: Problem, counts: np.ndarray, steps: list[int]) -> list[float]:
-    """One chi-square p-value per model step, pooling trials: all walkers start at one
-    node, so the pooled counts (nodes + a lost bin) are multinomial."""
-    start = int(np.flatnonzero(problem.initial.reshape(-1))[0])
-    assert problem.initial.reshape(-1)[start] == problem.walkers
-    exact = problem.occupancy_probabilities(start)
-    trials = counts.shape[0]
-    out = []
-    for m in steps:
-        per_node = counts[:, m].reshape(trials, -1).sum(axis=0)
-        lost = trials * problem.walkers - per_node.sum()
-        out.append(_chi_square_p(np.append(per_node, lost), exact[m]))
-    return out
 
 
 # -- hand-traced deterministic walks ----------------------------------------------------
@@ -236,7 +194,7 @@ def test_occupancy_matches_exact_distribution(mesh: str) -> None:
     _, readout, res = _run(problem, trials=300, seed=20240611)
     counts, complete = _field(readout, res)
     assert complete.all()
-    p_values = _occupancy_p_values(problem, counts, [1, 3, 6])
+    p_values = occupancy_p_values(problem, counts, [1, 3, 6])
     assert min(p_values) > ALPHA, p_values
 
 
@@ -259,7 +217,7 @@ def test_transitions_match_outcomes(mesh: str) -> None:
             probs[n if dest is None else dest] += p
         probs[node] = 1.0 - probs.sum()
         if observed.sum() >= 50:
-            assert _chi_square_p(observed, probs) > ALPHA, node
+            assert chi_square_p(observed, probs) > ALPHA, node
         else:
             assert observed[probs < 1e-12].sum() == 0
 
@@ -323,7 +281,7 @@ def test_readout_windows_exact() -> None:
     net, readout, res = _run(problem, trials=5, seed=2)
     assert readout.clocks == ("clock",) and readout.shape == (3, 4) and readout.steps_exact
     assert len(readout.counted) == len(readout.nodes) == 3 * 12
-    assert readout.probe_key()[0][:2] == (-1.0, 0.0) and readout.probe_key()[1][:2] == (3.0, 4.0)
+    assert readout.node_row()[:2] == (-1.0, 0.0)
     counts, complete = _field(readout, res)
     assert counts.shape == (5, 5, 3, 4) and complete.all()
     assert np.all(counts.sum(axis=(2, 3)) == 3)
@@ -379,7 +337,7 @@ def test_occupancy_every_step_slow(mesh: str) -> None:
     _, readout, res = _run(problem, trials=1000, seed=77)
     counts, complete = _field(readout, res)
     assert complete.all()
-    p_values = _occupancy_p_values(problem, counts, list(range(1, problem.steps + 1)))
+    p_values = occupancy_p_values(problem, counts, list(range(1, problem.steps + 1)))
     assert min(p_values) > ALPHA / problem.steps, p_values
 
 
@@ -392,5 +350,5 @@ def test_occupancy_larger_2d_slow() -> None:
     _, readout, res = _run(problem, trials=500, seed=99)
     counts, complete = _field(readout, res)
     assert complete.all()
-    p_values = _occupancy_p_values(problem, counts, [2, 5, 10])
+    p_values = occupancy_p_values(problem, counts, [2, 5, 10])
     assert min(p_values) > ALPHA, p_values
