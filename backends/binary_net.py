@@ -34,13 +34,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from spikec.decoders import label_scores
-from spikec.errors import SpikecError
-from spikec.network import DecodeKey, Network
+from spikec.errors import ModelImportError
+from spikec.ir.builder import Builder, CircuitBuilder
+from spikec.ir.decoders import label_scores
+from spikec.ir.network import DecodeKey, Network
 
 __all__ = [
     "ModelImportError",
@@ -54,10 +55,6 @@ __all__ = [
 #: How frames reach the first layer: as spikes of binarized pixels (a pixel
 #: spikes when its value is >= 0.5), or as injected currents of real values.
 INPUT_MODES: tuple[str, ...] = ("spikes", "current")
-
-
-class ModelImportError(SpikecError):
-    """A model file that cannot be read, or that spikec cannot import exactly."""
 
 
 def binarize(frames: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -232,7 +229,7 @@ class BinaryNet:
 
     # -- building spiking networks ------------------------------------------------------
 
-    def build(self, builder: _Builder, inputs: Sequence[str]) -> list[list[str]]:
+    def build(self, builder: CircuitBuilder, inputs: Sequence[str]) -> list[list[str]]:
         """Add the layers' neurons and synapses through ``builder``; returns the neuron
         names of every layer. ``inputs`` are the input neurons (spike mode; ignored
         with current input, where nothing feeds the first layer)."""
@@ -267,7 +264,7 @@ class BinaryNet:
         ``label(out)``."""
         net = Network(name or self.name)
         inputs = [net.input(f"x[{i}]") for i in range(self.n_inputs)] if self.input_mode == "spikes" else []
-        out = self.build(_NetworkBuilder(net), inputs)[-1]
+        out = self.build(Builder(net), inputs)[-1]
         net.probe(*out, label="out", array=True)
         if self.key is not None:
             net.probe(*out, label="label(out)", decoder="label", array=True, key=self.key)
@@ -309,33 +306,6 @@ class BinaryNet:
         return {"currents": {f"{prefix}{local}[{k}]": cur[k] for k in range(first.size)}}
 
 
-class _Builder(Protocol):
-    """What :meth:`BinaryNet.build` adds through (a .spk circuit builder, or a Network)."""
-
-    def neuron(self, name: str, **params: float) -> str: ...
-
-    def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None: ...
-
-
-class _NetworkBuilder:
-    """Builds straight into a :class:`Network`, adding each layer's synapses at once."""
-
-    def __init__(self, net: Network, prefix: str = "") -> None:
-        self._net = net
-        self._prefix = prefix
-
-    def neuron(self, name: str, **params: float) -> str:
-        p = {k: float(v) for k, v in params.items()}
-        return self._net.neuron(self._prefix + name, p.get("threshold", 1.0), p.get("decay", 0.0),
-                                p.get("reset", 0.0), p.get("bias", 0.0), p.get("p", 1.0), p.get("v0", 0.0))
-
-    def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
-        self._net.synapse(pre, post, weight, delay)
-
-    def synapses(self, pre: Sequence[str], post: Sequence[str], weight: np.ndarray) -> None:
-        self._net.add_synapses(pre, post, weight)
-
-
 class ModelCircuit:
     """An imported model as a Python circuit (the ``GeneratorCircuit`` protocol of
     :mod:`spikec.dsl.values`): one input array ``x``, one output ``out`` (the last
@@ -350,7 +320,7 @@ class ModelCircuit:
         key = model.decode_key()
         self.decode_keys: dict[str, DecodeKey] = {} if key is None else {"out": key}
 
-    def build(self, builder: _Builder, params: Mapping[str, Any],
+    def build(self, builder: CircuitBuilder, params: Mapping[str, Any],
               inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
         """Add the model's layers fed by ``inputs["x"]``; the output is the last layer."""
         return {"out": self.model.build(builder, inputs["x"])[-1]}

@@ -30,12 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikec.analysis import input_latency
 from spikec.backends.binary_net import BinaryNet, binarize
 from spikec.backends.simulator import simulate
-from spikec.decoders import label_scores
 from spikec.errors import SimulationError
-from spikec.network import Network, Probe
+from spikec.ir.analysis import input_latency
+from spikec.ir.decoders import label_scores
+from spikec.ir.network import Network, Probe
 
 __all__ = [
     "EnergyConstant", "ENERGY", "FrameResult", "classify_frames", "confusion_matrix",

@@ -4,13 +4,13 @@ as per-core neuron tables, synapse tables and routing tables.
 Emitting builds a small model (:class:`Netlist` of :class:`CoreTable`) and
 renders it; reading checks the schema and the consistency of the tables
 (every synapse sits on its target's core, every spike that leaves a core
-has a route) and rebuilds the :class:`~spikec.network.Network` in its
+has a route) and rebuilds the :class:`~spikec.ir.network.Network` in its
 original neuron order (``id``), so the simulator's random streams match.
 The schema is documented in ``docs/targets.md``.
 
 Version 2 adds, on targets with a linear leak (TrueNorth), each neuron's
 chip registers as a ``chip`` object (``threshold``, ``leak``, ``floor``,
-``reset``, ``v0``; :class:`spikec.linear_leak.ChipNeuron`) next to its
+``reset``, ``v0``; :class:`spikec.chip.linear_leak.ChipNeuron`) next to its
 spikec parameters, which stay the semantics of record: the reader checks
 that the two agree. Version 1 files (no ``chip``) are still read.
 """
@@ -22,15 +22,16 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from spikec.errors import NetworkFileError, SpikecError
-from spikec.linear_leak import chip_neuron
-from spikec.network import Network
-from spikec.passes import Diagnostic, Placement
-from spikec.serialize import network_from_dict, network_to_dict, read_json, write_text_atomic
-from spikec.target import Target
+from spikec.chip.linear_leak import chip_neuron
+from spikec.chip.placement import Placement
+from spikec.chip.target import Target
+from spikec.errors import Diagnostic, NetworkFileError, SpikecError
+from spikec.ir.network import Network
+from spikec.ir.serialize import network_from_dict, network_to_dict, read_json, write_text_atomic
 
 __all__ = ["NETLIST_FORMAT", "NETLIST_VERSION", "READ_VERSIONS", "CoreTable", "Netlist", "build_netlist",
-           "render_netlist", "write_netlist", "netlist_from_dict", "load_netlist", "is_netlist"]
+           "render_netlist", "write_netlist", "emit_netlist", "netlist_from_dict", "load_netlist",
+           "is_netlist"]
 
 NETLIST_FORMAT = "spikec-netlist"
 NETLIST_VERSION = 2
@@ -130,6 +131,13 @@ def write_netlist(path: str | os.PathLike[str], model: Netlist) -> None:
         write_text_atomic(path, render_netlist(model))
     except OSError as exc:
         raise NetworkFileError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
+
+
+def emit_netlist(path: str | os.PathLike[str], net: Network, placement: Placement, target: Target,
+                 passes: list[str] | None = None, diagnostics: list[Diagnostic] | None = None) -> list[str]:
+    """The ``netlist`` emitter (:mod:`spikec.backends.formats`): build, render and write."""
+    write_netlist(path, build_netlist(net, placement, target, passes, diagnostics))
+    return [os.fspath(path)]
 
 
 def is_netlist(doc: Any) -> bool:

@@ -40,24 +40,23 @@ from typing import Any
 
 import numpy as np
 
-from spikec.errors import SpikecError
-from spikec.network import Network, Neuron
-from spikec.pass_legalize import scale_for
+from spikec.errors import ExportError
+from spikec.ir.analysis import scale_for
+from spikec.ir.network import Network, Neuron
 
-__all__ = ["NirExportError", "network_to_nir", "layers_of", "write_nir"]
+#: The name of earlier releases.
+NirExportError = ExportError
+
+__all__ = ["NirExportError", "network_to_nir", "layers_of", "write_nir", "emit_nir"]
 
 _F32_EXACT = 2**24
-
-
-class NirExportError(SpikecError):
-    """A network NIR cannot express exactly."""
 
 
 def _nir() -> Any:
     try:
         import nir
     except ImportError:
-        raise NirExportError("NIR export needs the nir package: pip install nir") from None
+        raise ExportError("NIR export needs the nir package: pip install nir") from None
     return nir
 
 
@@ -65,16 +64,16 @@ def _scales(net: Network, neurons: list[Neuron]) -> dict[str, Fraction]:
     scales: dict[str, Fraction] = {}
     for n in neurons:
         if n.p != 1.0:
-            raise NirExportError(f"neuron '{n.name}': NIR has no stochastic neurons (p = {n.p:g})")
+            raise ExportError(f"neuron '{n.name}': NIR has no stochastic neurons (p = {n.p:g})")
         if n.v0 != 0.0:
-            raise NirExportError(f"neuron '{n.name}': NIR has no initial potential (v0 = {n.v0:g})")
+            raise ExportError(f"neuron '{n.name}': NIR has no initial potential (v0 = {n.v0:g})")
         if n.decay != 0.0 and n.reset != 0.0:
-            raise NirExportError(f"neuron '{n.name}': NIR leaks the reset value; with decay {n.decay:g}"
+            raise ExportError(f"neuron '{n.name}': NIR leaks the reset value; with decay {n.decay:g}"
                                  f" only reset 0 is exact (reset = {n.reset:g})")
         weights = [w for _, _, w in net.graph.in_edges(n.name, data="weight")]
         s = scale_for(weights + [n.threshold, n.reset, n.bias])
         if any(abs(Fraction(x) * s) >= _F32_EXACT for x in weights + [n.threshold, n.reset, n.bias]):
-            raise NirExportError(f"neuron '{n.name}': its values scaled to integers exceed 2**24,"
+            raise ExportError(f"neuron '{n.name}': its values scaled to integers exceed 2**24,"
                                  " past what float32 consumers hold exactly")
         scales[n.name] = s
     return scales
@@ -90,7 +89,7 @@ def _population(nir: Any, neurons: list[Neuron], scales: dict[str, Fraction]) ->
     if all(d == 0.0 for d in decay):
         return nir.IF(r=np.ones(len(neurons)), v_threshold=thr, v_reset=reset)
     if any(d == 0.0 for d in decay):
-        raise NirExportError("NIR export: a population mixes decay 0 (IF) and leaky neurons;"
+        raise ExportError("NIR export: a population mixes decay 0 (IF) and leaky neurons;"
                              " NIR's LIF cannot express decay 0 (tau would be infinite)")
     d = arr(decay)
     return nir.LIF(tau=1.0 / d, r=1.0 / d, v_leak=np.zeros(len(neurons)), v_threshold=thr, v_reset=reset)
@@ -107,7 +106,7 @@ def layers_of(net: Network) -> list[list[str]]:
 
         topo = list(nx.topological_sort(graph))
     except Exception:  # networkx raises NetworkXUnfeasible for cycles
-        raise NirExportError("layered NIR export: the network has a cycle") from None
+        raise ExportError("layered NIR export: the network has a cycle") from None
     for name in topo:
         if name in depth:
             continue
@@ -115,7 +114,7 @@ def layers_of(net: Network) -> list[list[str]]:
         depth[name] = 1 + max((depth[p] for p in preds), default=0)
     for pre, post, d in graph.edges(data="delay"):
         if d != 1 or depth[post] != depth[pre] + 1:
-            raise NirExportError(f"layered NIR export: synapse {pre} -> {post} (delay {d}) does not go"
+            raise ExportError(f"layered NIR export: synapse {pre} -> {post} (delay {d}) does not go"
                                  " from one layer to the next with delay 1")
     count = max((depth[n] for n in order), default=0)
     layers: list[list[str]] = [[] for _ in range(count)]
@@ -166,11 +165,11 @@ def _layered(nir: Any, net: Network, inputs: list[str], scales: dict[str, Fracti
     for layer in layers:
         for name in layer:
             if net[name].bias != 0.0:
-                raise NirExportError(
+                raise ExportError(
                     f"layered NIR export: neuron '{name}' has a bias, which acts in the steps before its"
                     " layer's first input (that consumers skip); use the full export")
     if not layers:
-        raise NirExportError("layered NIR export: the network has no non-input neurons")
+        raise ExportError("layered NIR export: the network has no non-input neurons")
     nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([len(inputs)])})}
     edges: list[tuple[str, str]] = []
     prev_name, prev = "input", inputs
@@ -206,3 +205,11 @@ def write_nir(path: str | os.PathLike[str], net: Network, layered: bool = False)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def emit_nir(path: str | os.PathLike[str], net: Network, placement: Any = None, target: Any = None,
+             passes: list[str] | None = None, diagnostics: list[Any] | None = None) -> list[str]:
+    """The ``nir`` emitter (:mod:`spikec.backends.formats`); NIR has no cores, so the
+    placement and target are not used."""
+    write_nir(path, net)
+    return [os.fspath(path)]

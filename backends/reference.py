@@ -19,8 +19,8 @@ import numpy as np
 
 from spikec.backends.simulator import SimResult
 from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
-from spikec.network import Network
-from spikec.verify import verify
+from spikec.ir.network import Network
+from spikec.ir.verify import verify
 
 __all__ = ["reference_simulate"]
 

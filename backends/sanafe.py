@@ -43,16 +43,18 @@ from typing import Any
 
 import numpy as np
 
-from spikec.errors import SpikecError
-from spikec.network import Network, Neuron, PoissonRate, SpikeTimes
-from spikec.pass_legalize import scale_for
-from spikec.pass_simplify import drive_bounds, potential_bounds
-from spikec.passes import Placement
-from spikec.serialize import write_text_atomic
-from spikec.target import Target
+from spikec.chip.placement import Placement
+from spikec.chip.target import Target
+from spikec.errors import ExportError
+from spikec.ir.analysis import drive_bounds, potential_bounds, scale_for
+from spikec.ir.network import Network, Neuron, PoissonRate, SpikeTimes
+from spikec.ir.serialize import write_text_atomic
 
-__all__ = ["SanafeError", "SanafeModel", "SanafeResult", "build_sanafe", "render_network", "arch_text",
-           "write_sanafe", "run_sanafe"]
+#: The name of earlier releases.
+SanafeError = ExportError
+
+__all__ = ["SanafeError", "SanafeModel", "SanafeResult", "build_sanafe", "render_sanafe", "emit_sanafe",
+           "arch_text", "write_sanafe", "run_sanafe"]
 
 # SANA-FE casts 64 * V to a C int when it truncates the potential.
 _INT_LIMIT = 2**31 / 64
@@ -66,10 +68,6 @@ _TN_INPUTS = """            - name: truenorth_inputs[0..255]
                 energy_spike_out: 0.0
                 latency_spike_out: 0.0
 """
-
-
-class SanafeError(SpikecError):
-    """A network SANA-FE cannot represent exactly, or a failed SANA-FE run."""
 
 
 @dataclass
@@ -102,7 +100,7 @@ def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | N
         if given is None:
             stim = net.stimuli.get(name)
             if isinstance(stim, PoissonRate):
-                raise SanafeError(f"input '{name}': a Poisson stimulus draws from spikec's random streams;"
+                raise ExportError(f"input '{name}': a Poisson stimulus draws from spikec's random streams;"
                                   " give its spike steps with --input instead")
             times = list(stim.times) if isinstance(stim, SpikeTimes) else []
         else:
@@ -118,11 +116,11 @@ def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | N
 
 def _lif_params(net: Network, n: Neuron, steps: int | None) -> tuple[dict[str, Any], Fraction]:
     if n.decay not in (0.0, 1.0):
-        raise SanafeError(
+        raise ExportError(
             f"neuron '{n.name}': SANA-FE's Loihi model truncates the potential to 1/64 every step,"
             f" so a decay of {n.decay:g} (neither 0 nor 1) is not exact")
     if n.decay == 1.0 and n.reset != 0.0:
-        raise SanafeError(
+        raise ExportError(
             f"neuron '{n.name}': SANA-FE's Loihi model leaks the reset value too; with decay 1 the"
             f" reset {n.reset:g} would be lost (only reset 0 is exact)")
     weights = [w for _, _, w in net.graph.in_edges(n.name, data="weight")]
@@ -132,7 +130,7 @@ def _lif_params(net: Network, n: Neuron, steps: int | None) -> tuple[dict[str, A
     if not math.isfinite(reach) and steps is not None:
         reach = abs(n.v0) + abs(n.reset) + steps * (abs(n.bias) + sum(abs(w) for w in weights))
     if math.isfinite(reach) and reach * scale >= _INT_LIMIT:
-        raise SanafeError(
+        raise ExportError(
             f"neuron '{n.name}': at integer scale {float(scale):g} its potential may reach"
             f" {float(reach * scale):g}, past SANA-FE's int range for 64 * V (2**31)")
 
@@ -146,13 +144,13 @@ def _lif_params(net: Network, n: Neuron, steps: int | None) -> tuple[dict[str, A
 
 def build_sanafe(net: Network, placement: Placement, target: Target, steps: int | None = None,
                  inputs: Mapping[str, Any] | None = None) -> SanafeModel:
-    """The SANA-FE model of ``net``; raises :class:`SanafeError` for anything not exact."""
+    """The SANA-FE model of ``net``; raises :class:`ExportError` for anything not exact."""
     arch = target.sanafe_arch
     if arch is None:
-        raise SanafeError(f"target '{target.name}' models no SANA-FE architecture;"
+        raise ExportError(f"target '{target.name}' models no SANA-FE architecture;"
                           " use --target sanafe-loihi or --target sanafe-truenorth")
     if not any(not n.is_input for n in net.neurons()):
-        raise SanafeError(f"network '{net.name}' has no (non-input) neurons; SANA-FE needs at least one")
+        raise ExportError(f"network '{net.name}' has no (non-input) neurons; SANA-FE needs at least one")
     model = SanafeModel(arch, net.name, bound_steps=steps, cores=placement.num_cores)
     trains = _input_trains(net, steps, inputs)
     address: dict[str, str] = {}
@@ -170,13 +168,13 @@ def build_sanafe(net: Network, placement: Placement, target: Target, steps: int 
             model.mappings.append((addr, where, f"{unit}[{slot}]"))
         else:
             if n.p != 1.0:
-                raise SanafeError(f"neuron '{n.name}': SANA-FE has no Bernoulli firing (p = {n.p:g})")
+                raise ExportError(f"neuron '{n.name}': SANA-FE has no Bernoulli firing (p = {n.p:g})")
             addr = f"n.{len(model.neurons)}"
             if arch == "loihi":
                 attrs, scales[n.name] = _lif_params(net, n, steps)
             else:
                 if n.decay != 0.0 or n.v0 != 0.0:
-                    raise SanafeError(f"neuron '{n.name}': SANA-FE's TrueNorth model has no multiplicative"
+                    raise ExportError(f"neuron '{n.name}': SANA-FE's TrueNorth model has no multiplicative"
                                       " leak and no initial potential (decay and v0 must be 0)")
                 attrs = {"threshold": n.threshold, "reset": n.reset, "bias": n.bias}
                 scales[n.name] = Fraction(1)
@@ -186,13 +184,13 @@ def build_sanafe(net: Network, placement: Placement, target: Target, steps: int 
         model.names[addr] = n.name
     for pre, post, data in net.graph.edges(data=True):
         if data["delay"] != 1:
-            raise SanafeError(f"synapse {pre} -> {post}: delay {data['delay']}; SANA-FE's synapses deliver"
+            raise ExportError(f"synapse {pre} -> {post}: delay {data['delay']}; SANA-FE's synapses deliver"
                               " after 1 step only (run the delay-legalize pass)")
         model.edges.append((address[pre], address[post], float(Fraction(data["weight"]) * scales[post])))
     return model
 
 
-def render_network(model: SanafeModel) -> str:
+def render_sanafe(model: SanafeModel) -> str:
     """SANA-FE's YAML network and mapping text (deterministic)."""
     lines = [f"# SANA-FE network generated by spikec for the {model.arch} architecture.",
              "# Addresses (group.index) of the spikec neurons:"]
@@ -232,7 +230,7 @@ def arch_text(arch: str, cores: int | None = None) -> str:
         tiles = "    - name: truenorth_tile[0..4095]\n"
         height = "    height: 64\n"
         if marker not in text or tiles not in text or height not in text:
-            raise SanafeError("SANA-FE's truenorth.yaml is not the 2.2.9 layout spikec knows")
+            raise ExportError("SANA-FE's truenorth.yaml is not the 2.2.9 layout spikec knows")
         text = text.replace(marker, _TN_INPUTS + marker, 1)
         if cores is not None:
             rows = max(1, math.ceil(cores / 64))
@@ -245,7 +243,7 @@ def _examples() -> Any:
     try:
         return resources.files("sanafe.examples")
     except ModuleNotFoundError:
-        raise SanafeError("SANA-FE is not installed: pip install sanafe==2.2.9") from None
+        raise ExportError("SANA-FE is not installed: pip install sanafe==2.2.9") from None
 
 
 def write_sanafe(path: str | os.PathLike[str], model: SanafeModel) -> list[str]:
@@ -255,10 +253,17 @@ def write_sanafe(path: str | os.PathLike[str], model: SanafeModel) -> list[str]:
     arch_path = out.with_name(out.stem + ".arch.yaml")
     try:
         write_text_atomic(arch_path, arch_text(model.arch, model.cores))
-        write_text_atomic(out, render_network(model))
+        write_text_atomic(out, render_sanafe(model))
     except OSError as exc:
-        raise SanafeError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     return [str(out), str(arch_path)]
+
+
+def emit_sanafe(path: str | os.PathLike[str], net: Network, placement: Placement, target: Target,
+                passes: list[str] | None = None, diagnostics: list[Any] | None = None) -> list[str]:
+    """The ``sanafe`` emitter (:mod:`spikec.backends.formats`): the network and its
+    architecture file; returns both paths."""
+    return write_sanafe(path, build_sanafe(net, placement, target))
 
 
 @dataclass
@@ -290,7 +295,7 @@ def run_sanafe(net: Network, placement: Placement, target: Target, steps: int,
     try:
         import sanafe
     except ImportError:
-        raise SanafeError("SANA-FE is not installed: pip install sanafe==2.2.9") from None
+        raise ExportError("SANA-FE is not installed: pip install sanafe==2.2.9") from None
     import tempfile
 
     model = build_sanafe(net, placement, target, steps, inputs)
@@ -305,7 +310,7 @@ def run_sanafe(net: Network, placement: Placement, target: Target, steps: int,
             with _quiet_stdout():
                 raw = chip.sim(steps, spike_trace=True, timing_model=timing_model)
         except (RuntimeError, ValueError, sanafe.HardwareMappingError) as exc:
-            raise SanafeError(f"SANA-FE failed: {exc}") from None
+            raise ExportError(f"SANA-FE failed: {exc}") from None
     spikes = {name: np.zeros((1, steps), dtype=bool) for name in model.names.values()}
     for t, fired in enumerate(raw.get("spike_trace") or []):
         for address in fired:

@@ -41,8 +41,8 @@ import numpy as np
 
 from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
 from spikec.errors import SimulationError, did_you_mean
-from spikec.network import Network
-from spikec.verify import verify
+from spikec.ir.network import Network
+from spikec.ir.verify import verify
 
 __all__ = ["Simulator", "SimResult", "simulate", "DEFAULT_MAX_MEMORY", "ENGINES"]
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from spikec.errors import SimulationError, did_you_mean
-from spikec.network import Network, PoissonRate, SpikeTimes
+from spikec.ir.network import Network, PoissonRate, SpikeTimes
 
 __all__ = ["trial_rng", "InputPlan", "plan_inputs", "plan_currents"]
 

@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 import spikec
+from spikec.chip.target import load_target
 from spikec.passes import PassTiming, compile_for_target
-from spikec.target import load_target
 
 
 def circuit(synapses: int, seed: int = 0) -> spikec.Network:

@@ -96,7 +96,7 @@ def run(cfg: Config, data: tuple[np.ndarray, ...], quick: bool, workdir: Path) -
     if cfg.input_mode == "spikes":  # through the label probe, as `spikec sim --frames` reads it
         spiking = classify_frames(net.network(), x_test, y_test).predicted
     else:
-        from spikec.decoders import label_scores
+        from spikec.ir.decoders import label_scores
 
         spiking = np.argmax(label_scores(spikes.layers[-1], net.key), axis=-1)
     ops = ops_report(net, spikes)

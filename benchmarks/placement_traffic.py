@@ -19,9 +19,9 @@ import time
 import numpy as np
 
 import spikec
-from spikec.partition import place_network
-from spikec.stats import traffic
-from spikec.target import load_target
+from spikec.chip.placement import place_network
+from spikec.chip.stats import traffic
+from spikec.chip.target import load_target
 
 
 def modular(modules: int = 64, size: int = 200, fan: int = 10, seed: int = 0) -> spikec.Network:

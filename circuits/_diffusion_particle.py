@@ -60,8 +60,8 @@ from typing import Any
 
 import numpy as np
 
-from spikec.diffusion import Problem, Readout
-from spikec.threshold import CircuitBuilder
+from spikec.diffusion.problem import Problem, Readout
+from spikec.ir.builder import CircuitBuilder
 
 __all__ = ["build_particle", "particle_resources"]
 

@@ -1,13 +1,13 @@
 """Python circuits of the library, callable from ``.spk`` like ``.spk`` circuits.
 
 A :class:`LibraryCircuit` wraps a function that builds a
-:class:`~spikec.threshold.ThresholdCircuit` from integer parameters. It
+:class:`~spikec.synth.threshold.ThresholdCircuit` from integer parameters. It
 meets the :class:`spikec.dsl.GeneratorCircuit` protocol (``name``,
 ``params``, ``inputs`` with sizes that may depend on the parameters,
 ``outputs``, ``build``), so ``import std.NAME`` binds it and
 ``let u = mul<8>(a, b)`` instantiates it; from Python,
 :meth:`LibraryCircuit.network` builds it alone and :meth:`circuit` gives the
-symbolic circuit (with :meth:`~spikec.threshold.ThresholdCircuit.evaluate`).
+symbolic circuit (with :meth:`~spikec.synth.threshold.ThresholdCircuit.evaluate`).
 
 A library module lists its circuits in a module-level ``CIRCUITS`` dict;
 ``import std.NAME`` looks there (besides ``NAME.spk``).
@@ -18,18 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from spikec.errors import SpikecError
-from spikec.network import Network
-from spikec.threshold import CircuitBuilder, NetworkBuilder, ThresholdCircuit, port_signals
+from spikec.errors import CircuitError
+from spikec.ir.builder import Builder, CircuitBuilder
+from spikec.ir.network import Network
+from spikec.synth.threshold import ThresholdCircuit, port_signals
 
 __all__ = ["CircuitError", "LibraryCircuit", "int_param", "bits"]
 
 #: A port size: fixed, or computed from the (checked) parameters.
 SizeRule = int | None | Callable[[Mapping[str, int]], int | None]
-
-
-class CircuitError(SpikecError):
-    """A library circuit was asked for with parameters it cannot take."""
 
 
 def int_param(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -113,7 +110,7 @@ class LibraryCircuit:
         inputs: dict[str, list[str]] = {}
         for port, size in circuit.input_ports.items():
             inputs[port] = [net.input(sig) for sig in port_signals(port, size)]
-        made = circuit.emit(NetworkBuilder(net), inputs)
+        made = circuit.emit(Builder(net), inputs)
         for port, names in made.items():
             net.probe(*names, label=port, array=circuit.is_array_output(port))
         return net

@@ -26,7 +26,7 @@ a pipeline (see ``docs/circuits.md`` for latencies and resources):
 
 from __future__ import annotations
 
-from spikec.threshold import ThresholdCircuit
+from spikec.synth.threshold import ThresholdCircuit
 
 from ._library import LibraryCircuit
 

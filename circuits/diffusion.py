@@ -62,9 +62,9 @@ from typing import Any
 
 import numpy as np
 
-from spikec.diffusion import Problem, Readout, problem_from_params
-from spikec.network import Network
-from spikec.threshold import CircuitBuilder, NetworkBuilder
+from spikec.diffusion.problem import Problem, Readout, problem_from_params
+from spikec.ir.builder import Builder, CircuitBuilder
+from spikec.ir.network import Network
 
 __all__ = ["CIRCUITS", "build_density", "density_resources", "build", "diffusion_network",
            "DiffusionCircuit"]
@@ -165,7 +165,7 @@ def diffusion_network(problem: Problem, name: str = "d") -> Network:
     """A network holding the solver of ``problem`` under ``NAME.`` and its probe
     ``field(NAME)``, as the statement ``diffusion NAME (...)`` makes it."""
     net = Network(name)
-    build(NetworkBuilder(net, f"{name}."), problem).probe(net, f"field({name})", problem)
+    build(Builder(net, f"{name}."), problem).probe(net, f"field({name})", problem)
     return net
 
 

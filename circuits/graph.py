@@ -29,8 +29,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from spikec.network import Network
-from spikec.threshold import CircuitBuilder, NetworkBuilder
+from spikec.ir.builder import Builder, CircuitBuilder
+from spikec.ir.network import Network
 
 from ._library import CircuitError, int_param
 
@@ -105,7 +105,7 @@ def shortest_path_network(graph: nx.Graph, weight: str = "weight") -> Network:
     vertices, edges = _edges(graph, weight)
     net = Network("sssp")
     starts = [net.input(f"start[{i}]") for i in range(len(vertices))]
-    names = _build(NetworkBuilder(net), starts, len(vertices), edges)
+    names = _build(Builder(net), starts, len(vertices), edges)
     if names:
         net.probe(*names, label="first(v)", decoder="first", array=True)
     return net

@@ -10,7 +10,7 @@ has no way to accumulate a value over a loop.)
 
 from __future__ import annotations
 
-from spikec.threshold import ThresholdCircuit
+from spikec.synth.threshold import ThresholdCircuit
 
 from ._library import LibraryCircuit
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from spikec.threshold import ThresholdCircuit
+from spikec.synth.threshold import ThresholdCircuit
 
 from ._library import LibraryCircuit, bits
 

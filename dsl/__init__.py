@@ -22,7 +22,13 @@ from pathlib import Path
 
 from spikec.dsl import syntax as _syntax
 from spikec.dsl.elaborate import Elaborator
-from spikec.dsl.errors import (
+from spikec.dsl.expressions import evaluate
+from spikec.dsl.limits import Limits
+from spikec.dsl.models import MODEL_LOADERS, register_model_loader
+from spikec.dsl.modules import Module, library_modules
+from spikec.dsl.parser import KEYWORDS, parse
+from spikec.dsl.values import GeneratorCircuit, Number
+from spikec.errors import (
     DslError,
     ElaborationError,
     LimitError,
@@ -30,13 +36,8 @@ from spikec.dsl.errors import (
     ParseError,
     SpkImportError,
 )
-from spikec.dsl.expressions import evaluate
-from spikec.dsl.limits import Limits
-from spikec.dsl.models import MODEL_LOADERS, register_model_loader
-from spikec.dsl.modules import Module, library_modules
-from spikec.dsl.parser import KEYWORDS, parse
-from spikec.dsl.values import CircuitBuilder, GeneratorCircuit, Number
-from spikec.network import Network
+from spikec.ir.builder import CircuitBuilder
+from spikec.ir.network import Network
 
 __all__ = [
     "compile_file",

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import ElaborationError, ParamError
 from spikec.dsl.expressions import as_bool, as_int, as_real, evaluate
 from spikec.dsl.instances import instantiate, instantiate_keyword
 from spikec.dsl.limits import Budget, Limits, lower_bound
@@ -33,8 +32,8 @@ from spikec.dsl.values import (
     describe,
     format_number,
 )
-from spikec.errors import SourceLocation, did_you_mean
-from spikec.network import DECODERS, DEFAULT_PARAMS, NEURON_PARAMS, DecodeKey, Network
+from spikec.errors import ElaborationError, ParamError, SourceLocation, did_you_mean
+from spikec.ir.network import DECODERS, DEFAULT_PARAMS, NEURON_PARAMS, DecodeKey, Network
 
 __all__ = ["Elaborator"]
 

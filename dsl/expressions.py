@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import ElaborationError
 from spikec.dsl.values import (
     GeneratorCircuit,
     Number,
@@ -25,7 +24,7 @@ from spikec.dsl.values import (
     describe,
     format_number,
 )
-from spikec.errors import SourceLocation, did_you_mean
+from spikec.errors import ElaborationError, SourceLocation, did_you_mean
 
 __all__ = ["evaluate", "as_int", "as_real", "as_bool", "FUNCTIONS", "MAX_INT_BITS", "Compiled"]
 

@@ -2,13 +2,13 @@
 
 ``gate y = (a & b) | ~c`` reads each operand as a Boolean variable (did
 that neuron spike for this input word?), synthesizes the expression with
-:func:`spikec.boolean.synthesize` (one threshold neuron when the function
+:func:`spikec.synth.boolean.synthesize` (one threshold neuron when the function
 is a threshold function, else two levels) and adds the neurons: ``y``
 itself, and any first-level gates as ``y.h[0]``, ``y.h[1]``, ... ``y`` may
 be a new name (declared here) or an existing, still unconnected, neuron of
 this frame, such as an element ``s[i]`` of an array declared before a loop.
 
-``balance A, B, ...`` pads synaptic delays (:func:`spikec.balance.balance`)
+``balance A, B, ...`` pads synaptic delays (:func:`spikec.synth.balance.balance`)
 so that every path from the inputs to the named neurons has one length.
 """
 
@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from spikec.balance import PipelineError, balance
-from spikec.boolean import BooleanError, synthesize
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import ElaborationError
 from spikec.dsl.refs import resolve_neurons
 from spikec.dsl.values import Neurons, Scope
-from spikec.errors import SourceLocation
-from spikec.threshold import gate_params
+from spikec.errors import ElaborationError, SourceLocation
+from spikec.synth.balance import PipelineError, balance
+from spikec.synth.boolean import BooleanError, synthesize
+from spikec.synth.threshold import gate_params
 
 if TYPE_CHECKING:
     from spikec.dsl.elaborate import Elaborator

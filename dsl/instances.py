@@ -11,12 +11,10 @@ naming and limits.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import DslError, ElaborationError, LimitError
 from spikec.dsl.expressions import as_int, evaluate
 from spikec.dsl.refs import resolve_neurons
 from spikec.dsl.values import (
@@ -29,8 +27,8 @@ from spikec.dsl.values import (
     SpkCircuit,
     describe,
 )
-from spikec.errors import SourceLocation, SpikecError
-from spikec.network import NEURON_PARAMS
+from spikec.errors import ElaborationError, LimitError, SourceLocation, SpikecError
+from spikec.ir.builder import Builder
 
 if TYPE_CHECKING:
     from spikec.dsl.elaborate import Elaborator
@@ -80,7 +78,7 @@ def instantiate(el: Elaborator, circuit: SpkCircuit | GeneratorCircuit, call: s.
         if isinstance(circuit, SpkCircuit):
             return _run_spk(el, circuit, call, path, values, groups)
         return _run_generator(el, circuit, call, path, values, groups)
-    except DslError as err:
+    except SpikecError as err:
         # The innermost instance names itself (Python 3.11+ shows notes in tracebacks;
         # the message and location stay those of the offending line).
         if hasattr(err, "add_note") and not getattr(err, "__notes__", None):
@@ -169,40 +167,10 @@ def _run_spk(el: Elaborator, circuit: SpkCircuit, call: s.Call, path: str,
     return Instance(path, d.name, outputs, body)
 
 
-class _Builder:
-    """The :class:`~spikec.dsl.values.CircuitBuilder` given to Python circuits."""
-
-    def __init__(self, el: Elaborator, prefix: str, loc: SourceLocation) -> None:
-        self._el = el
-        self._prefix = prefix
-        self._loc = loc
-
-    def neuron(self, name: str, **params: float) -> str:
-        unknown = set(params) - set(NEURON_PARAMS)
-        if unknown:
-            raise ElaborationError(f"unknown neuron parameter '{sorted(unknown)[0]}'", self._loc)
-        full = self._prefix + name
-        self._el.budget.add_neurons(1, f"neuron {full}", self._loc)
-        if full in self._el.net:
-            raise ElaborationError(f"duplicate neuron name '{full}'", self._loc)
-        return self._el.net.neuron(full, **params, loc=self._loc)
-
-    def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
-        self._el.budget.add_synapses(1, f"synapse {pre} -> {post}", self._loc)
-        self._el.net.synapse(pre, post, weight, delay, loc=self._loc)
-
-    @property
-    def base_dir(self) -> str | None:
-        """The directory of the file being elaborated (for files a circuit reads)."""
-        name = self._loc.file
-        if not name or name.startswith("<"):
-            return None
-        return os.path.dirname(os.path.abspath(name))
-
-    def probe(self, *names: str, label: str, **options: Any) -> None:
-        """Probe full neuron names under ``label`` (a Python circuit's own probe; the
-        options of :meth:`Network.probe`)."""
-        self._el.add_probe(names, label=label, loc=self._loc, **options)
+def _builder(el: Elaborator, path: str, loc: SourceLocation) -> Builder:
+    """The builder a Python circuit instance ``path`` adds through: names under
+    ``path.``, the instantiating statement's location, the elaboration budget."""
+    return Builder(el.net, path + ".", loc=loc, budget=el.budget, on_probe=el.add_probe)
 
 
 def _param_loc(message: str, params: Sequence[s.Param], default: SourceLocation) -> SourceLocation:
@@ -218,7 +186,7 @@ def instantiate_keyword(el: Elaborator, circuit: Any, params: Mapping[str, Any],
                         given: Sequence[s.Param], path: str, loc: SourceLocation) -> Instance:
     """An instance of a keyword circuit (``diffusion heat (nx = 41, ...)``) named ``path``."""
     try:
-        made: Mapping[str, Sequence[str]] = circuit.build(_Builder(el, path + ".", loc), params, {})
+        made: Mapping[str, Sequence[str]] = circuit.build(_builder(el, path, loc), params, {})
     except SpikecError as err:
         if err.location is not None:
             raise
@@ -241,7 +209,7 @@ def _run_generator(el: Elaborator, circuit: GeneratorCircuit, call: s.Call, path
         inputs[port_name] = _bind_input(port_name, wanted, group, circuit.name, arg.loc).names
     try:
         made: Mapping[str, Sequence[str]] = circuit.build(
-            _Builder(el, path + ".", call.loc), params, inputs
+            _builder(el, path, call.loc), params, inputs
         )
     except SpikecError as err:
         if err.location is not None:

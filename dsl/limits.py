@@ -15,10 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import ElaborationError, LimitError
 from spikec.dsl.expressions import as_bool, as_int, evaluate
 from spikec.dsl.values import Neurons, Scope
-from spikec.errors import SourceLocation
+from spikec.errors import ElaborationError, LimitError, SourceLocation
 
 __all__ = ["Limits", "Budget", "lower_bound"]
 

@@ -4,26 +4,49 @@ A model loader reads a trained binary-activation network from a file and
 returns it as a :class:`~spikec.dsl.values.GeneratorCircuit`, which ``.spk``
 then instantiates like any circuit (``let m = NAME(pixels)``, outputs
 ``m.*``). Loaders are chosen by file extension; a backend registers one
-with :func:`register_model_loader`. None ships yet, so a model import is
-reported as not available.
+with :func:`register_model_loader`. The formats spikec reads itself
+(:data:`BUILTIN_LOADERS`: Keras HDF5 and NIR) are named by the module path
+of their loader and imported only when a program first imports such a
+file: the front end never imports the model importers itself (only
+:mod:`spikec.api` and the CLI join the front end to the backends).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from spikec.dsl.errors import ElaborationError, SpkImportError
 from spikec.dsl.values import GeneratorCircuit
-from spikec.errors import SourceLocation, SpikecError
+from spikec.errors import ElaborationError, SourceLocation, SpikecError, SpkImportError
 
-__all__ = ["ModelLoader", "MODEL_LOADERS", "register_model_loader", "load_model"]
+__all__ = ["ModelLoader", "MODEL_LOADERS", "BUILTIN_LOADERS", "register_model_loader", "load_model"]
 
 #: ``loader(path, name)`` returns the model as a circuit called ``name``.
 ModelLoader = Callable[[Path, str], GeneratorCircuit]
 
 #: Registered loaders by lower-case file extension (``".h5"``, ``".nir"``).
 MODEL_LOADERS: dict[str, ModelLoader] = {}
+
+#: The model formats spikec reads itself: extension -> ``"module:function"`` of the loader.
+BUILTIN_LOADERS: dict[str, str] = {
+    ".h5": "spikec.api:model_circuit",
+    ".hdf5": "spikec.api:model_circuit",
+    ".nir": "spikec.api:model_circuit",
+}
+
+
+def _loader(suffix: str) -> ModelLoader | None:
+    """The registered loader of ``suffix``, else the built-in one (imported now), else None."""
+    found = MODEL_LOADERS.get(suffix)
+    if found is not None:
+        return found
+    spec = BUILTIN_LOADERS.get(suffix)
+    if spec is None:
+        return None
+    module, _, function = spec.partition(":")
+    loader: ModelLoader = getattr(importlib.import_module(module), function)
+    return loader
 
 
 def register_model_loader(suffix: str, loader: ModelLoader) -> None:
@@ -36,9 +59,9 @@ def register_model_loader(suffix: str, loader: ModelLoader) -> None:
 def load_model(path: Path, shown: str, name: str, loc: SourceLocation) -> GeneratorCircuit:
     """Load the model at ``path`` (``shown`` in messages) as circuit ``name``."""
     suffix = path.suffix.lower()
-    loader = MODEL_LOADERS.get(suffix)
+    loader = _loader(suffix)
     if loader is None:
-        known = ", ".join(sorted(MODEL_LOADERS)) or "none"
+        known = ", ".join(sorted(set(MODEL_LOADERS) | set(BUILTIN_LOADERS))) or "none"
         raise ElaborationError(
             f"import model: no loader reads '{suffix or shown}' files;"
             f" model files can be: {known}",

@@ -17,11 +17,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import ElaborationError, SpkImportError
 from spikec.dsl.models import load_model
 from spikec.dsl.parser import parse
 from spikec.dsl.values import Frame, Number, Scope, Value
-from spikec.errors import SourceLocation, did_you_mean
+from spikec.errors import ElaborationError, SourceLocation, SpkImportError, did_you_mean
 
 __all__ = ["Module", "Importer", "library_modules"]
 

@@ -24,9 +24,8 @@ from lark.exceptions import (
 from lark.lark import PostLex
 
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import ParseError
 from spikec.dsl.parse_errors import EXAMPLES, describe_expected, describe_token
-from spikec.errors import SourceLocation, SpikecError
+from spikec.errors import ParseError, SourceLocation, SpikecError
 
 __all__ = ["parse", "KEYWORDS"]
 

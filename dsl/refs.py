@@ -8,10 +8,9 @@ evaluated: ``x[2]``, ``h.sum``), which probes use as their label.
 from __future__ import annotations
 
 from spikec.dsl import syntax as s
-from spikec.dsl.errors import ElaborationError
 from spikec.dsl.expressions import as_int, evaluate
 from spikec.dsl.values import Instance, InstanceArray, Neurons, Scope, Value, describe
-from spikec.errors import SourceLocation, did_you_mean
+from spikec.errors import ElaborationError, SourceLocation, did_you_mean
 
 __all__ = ["resolve", "resolve_neurons", "lookup"]
 

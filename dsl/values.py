@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from spikec.dsl import syntax as s
 from spikec.errors import SourceLocation
+from spikec.ir.builder import CircuitBuilder
 
 if TYPE_CHECKING:
     from spikec.dsl.modules import Module
@@ -88,18 +89,6 @@ class SpkCircuit:
     def name(self) -> str:
         """The circuit's name."""
         return self.definition.name
-
-
-class CircuitBuilder(Protocol):
-    """What a Python circuit generator builds with (names are local to the instance)."""
-
-    def neuron(self, name: str, **params: float) -> str:
-        """Add neuron ``name`` (made ``instance.name``); returns its full name."""
-        ...
-
-    def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
-        """Add a synapse between full neuron names."""
-        ...
 
 
 @runtime_checkable

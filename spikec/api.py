@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from spikec.backends.binary_net import BinaryNet, ModelImportError
+from spikec.backends.binary_net import BinaryNet
+from spikec.backends.formats import MODEL_SUFFIXES, model_importer
 from spikec.backends.simulator import SimResult, Simulator, simulate
-from spikec.errors import NetworkFileError
-from spikec.network import Network
-from spikec.serialize import network_from_dict, read_json
+from spikec.errors import ModelImportError, NetworkFileError
+from spikec.ir.network import Network
+from spikec.ir.serialize import network_from_dict, read_json
 
 __all__ = ["simulate", "Simulator", "SimResult", "load", "loads", "open_network", "import_model"]
 
@@ -55,10 +56,6 @@ def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
     )
 
 
-#: Model files :func:`import_model` and ``import model`` read, by extension.
-MODEL_SUFFIXES: tuple[str, ...] = (".h5", ".hdf5", ".nir")
-
-
 def import_model(path: str | os.PathLike[str], input: str = "spikes") -> BinaryNet:
     """Read a trained binary-activation (sharpened) deep net: a Whetstone-style Keras
     ``.h5`` file or a ``.nir`` graph.
@@ -68,32 +65,19 @@ def import_model(path: str | os.PathLike[str], input: str = "spikes") -> BinaryN
     layer). The result gives ``.network()``, ``.circuit(name)``, ``.drive(frames)``
     for :func:`simulate`, and the numpy reference ``.forward``/``.predict``.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix not in MODEL_SUFFIXES:
+    fmt = model_importer(path)
+    if fmt is None:
+        suffix = Path(path).suffix.lower()
         raise ModelImportError(
             f"{os.fspath(path)}: unknown model type '{suffix or '(none)'}'; expected"
             f" {', '.join(MODEL_SUFFIXES)}")
     if not Path(path).is_file():
         raise ModelImportError(f"{os.fspath(path)}: no such file")
-    if suffix == ".nir":
-        from spikec.backends.nir_import import read_nir
-
-        return read_nir(path).with_input_mode(input)
-    from spikec.backends.keras_h5 import read_keras_h5
-
-    return read_keras_h5(path).with_input_mode(input)
+    model: BinaryNet = fmt.load()(path)
+    return model.with_input_mode(input)
 
 
-def _model_circuit(path: Path, name: str) -> Any:
-    """The loader ``import model "FILE" as NAME`` calls (spike input)."""
+def model_circuit(path: Path, name: str) -> Any:
+    """The loader ``import model "FILE" as NAME`` calls for the built-in model formats
+    (:data:`spikec.dsl.models.BUILTIN_LOADERS`): the model as a circuit with spike input."""
     return import_model(path).circuit(name)
-
-
-def _register_model_loaders() -> None:
-    from spikec.dsl.models import register_model_loader
-
-    for suffix in MODEL_SUFFIXES:
-        register_model_loader(suffix, _model_circuit)
-
-
-_register_model_loaders()

@@ -14,11 +14,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from spikec._version import __version__
-from spikec.errors import SpikecError
-from spikec.network import Network
+from spikec.backends.formats import EMITTERS, emitter
+from spikec.errors import SpikecError, UsageError
+
+if TYPE_CHECKING:
+    from spikec.ir.network import Network
 
 __all__ = ["build_parser", "main"]
 
@@ -28,10 +31,6 @@ _PROGRESS_WORK = 20_000_000
 _RASTER_STEPS = 100
 # List at most this many neurons per trial in text output (--json has them all).
 _TEXT_NEURONS = 40
-
-
-class CliError(SpikecError):
-    """A malformed command-line value (``--input``, ``--param``)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,8 +110,8 @@ def _add_chip_commands(sub: Any, add_file: Any) -> None:
     add_file(comp)
     add_pipeline(comp)
     comp.add_argument("-o", "--output", required=True, metavar="OUT",
-                      help="OUT.json (spikec netlist), OUT.yaml (SANA-FE), OUT.nir (NIR)")
-    comp.add_argument("--emit", choices=["netlist", "sanafe", "nir"],
+                      help="; ".join(f"OUT{f.extensions[0]}: {f.summary}" for f in EMITTERS))
+    comp.add_argument("--emit", choices=[f.name for f in EMITTERS],
                       help="output format (default: from the output's extension)")
 
     stats = sub.add_parser("stats", help="neurons, synapses, cores, fill, traffic and energy on a target")
@@ -155,7 +154,7 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise CliError(f"--param expects NAME=VALUE, got {item!r}")
+            raise UsageError(f"--param expects NAME=VALUE, got {item!r}")
         text = text.strip()
         value: Any
         if text.lower() in ("true", "false"):
@@ -167,7 +166,7 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
                 try:
                     value = float(text)
                 except ValueError:
-                    raise CliError(
+                    raise UsageError(
                         f"--param {name}: expected a number or true/false, got {text!r}"
                     ) from None
         params[name.strip()] = value
@@ -179,7 +178,7 @@ def _parse_inputs(items: Sequence[str]) -> dict[str, list[int]]:
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise CliError(f"--input expects NAME=T1,T2,..., got {item!r}")
+            raise UsageError(f"--input expects NAME=T1,T2,..., got {item!r}")
         steps = []
         for part in text.split(","):
             part = part.strip()
@@ -188,11 +187,11 @@ def _parse_inputs(items: Sequence[str]) -> dict[str, list[int]]:
             try:
                 step = int(part)
             except ValueError:
-                raise CliError(
+                raise UsageError(
                     f"--input {name}: spike steps must be integers, got {part!r}"
                 ) from None
             if step < 0:
-                raise CliError(f"--input {name}: spike steps must be >= 0, got {step}")
+                raise UsageError(f"--input {name}: spike steps must be >= 0, got {step}")
             steps.append(step)
         inputs.setdefault(name.strip(), []).extend(steps)
     return inputs
@@ -205,7 +204,7 @@ def _open(args: argparse.Namespace) -> Network:
 
 
 def _sim_document(net: Network, args: argparse.Namespace, result: Any) -> dict[str, Any]:
-    from spikec.decoders import decode_probes, probe_spike_names
+    from spikec.ir.decoders import decode_probes, probe_spike_names
 
     spikes: dict[str, list[list[int]]] = {}
     if net.probes:
@@ -265,13 +264,13 @@ def _print_text(doc: dict[str, Any], net: Network, out: TextIO) -> None:
 
 def _write_json_output(args: argparse.Namespace, doc: dict[str, Any]) -> None:
     """Write ``doc`` to ``-o FILE`` when given, atomically."""
-    from spikec.serialize import write_text_atomic
+    from spikec.ir.serialize import write_text_atomic
 
     if args.output:
         try:
             write_text_atomic(args.output, json.dumps(doc) + "\n")
         except OSError as exc:
-            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
 
 
 def _cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
@@ -304,21 +303,21 @@ def _sim_frames(net: Network, args: argparse.Namespace, out: TextIO) -> int:
     from spikec.backends.deepnet_eval import classify_frames
 
     if args.input:
-        raise CliError("--frames drives the inputs itself; leave out --input")
+        raise UsageError("--frames drives the inputs itself; leave out --input")
     try:
         with np.load(args.frames) as data:
             found = {k: np.asarray(data[k]) for k in data.files}
     except (OSError, ValueError) as exc:
-        raise CliError(f"--frames {args.frames}: cannot read it as .npz ({exc})") from None
+        raise UsageError(f"--frames {args.frames}: cannot read it as .npz ({exc})") from None
     images = found.get("images", found.get("x"))
     if images is None:
-        raise CliError(f"--frames {args.frames}: no 'images' array (found: {', '.join(found) or 'none'})")
+        raise UsageError(f"--frames {args.frames}: no 'images' array (found: {', '.join(found) or 'none'})")
     labels = found.get("labels", found.get("y"))
     names = None
     if args.frames_input:
         names = [n for n in net.inputs() if n == args.frames_input or n.startswith(args.frames_input + "[")]
         if not names:
-            raise CliError(f"--frames-input {args.frames_input}: no such input neurons")
+            raise UsageError(f"--frames-input {args.frames_input}: no such input neurons")
     res = classify_frames(net, images, labels, steps=args.steps, inputs=names)
     conf = res.confusion()
     doc: dict[str, Any] = {
@@ -345,8 +344,8 @@ def _sim_frames(net: Network, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from spikec.analysis import input_latency
-    from spikec.verify import verify
+    from spikec.ir.analysis import input_latency
+    from spikec.ir.verify import verify
 
     net = _open(args)
     verify(net)
@@ -378,14 +377,14 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_print(args: argparse.Namespace, out: TextIO) -> int:
-    from spikec.printer import format_network
+    from spikec.ir.printer import format_network
 
     out.write(format_network(_open(args)))
     return 0
 
 
 def _cmd_save(args: argparse.Namespace, out: TextIO) -> int:
-    from spikec.serialize import save
+    from spikec.ir.serialize import save
 
     net = _open(args)
     save(net, args.output)
@@ -395,8 +394,8 @@ def _cmd_save(args: argparse.Namespace, out: TextIO) -> int:
 
 def _compile(args: argparse.Namespace) -> tuple[Network, Network, Any]:
     """Open the file and run the pipeline; returns (source, compiled, context)."""
+    from spikec.chip.target import load_target
     from spikec.passes import compile_for_target, parse_pipeline
-    from spikec.target import load_target
 
     net = _open(args)
     target = load_target(args.target)
@@ -424,27 +423,9 @@ def _compile(args: argparse.Namespace) -> tuple[Network, Network, Any]:
 
 
 def _cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
-    emit = args.emit or {".json": "netlist", ".yaml": "sanafe", ".yml": "sanafe", ".nir": "nir",
-                         ".h5": "nir"}.get(os.path.splitext(args.output)[1].lower())
-    if emit is None:
-        raise CliError(f"-o {args.output}: cannot tell the format from the extension;"
-                       " use .json, .yaml or .nir, or give --emit")
+    fmt = emitter(args.output, args.emit)
     _, net, ctx = _compile(args)
-    if emit == "netlist":
-        from spikec.backends.netlist import build_netlist, write_netlist
-
-        model = build_netlist(net, ctx.placement, ctx.target, ctx.pipeline, ctx.diagnostics)
-        write_netlist(args.output, model)
-        written = [args.output]
-    elif emit == "sanafe":
-        from spikec.backends.sanafe import build_sanafe, write_sanafe
-
-        written = write_sanafe(args.output, build_sanafe(net, ctx.placement, ctx.target))
-    else:
-        from spikec.backends.nir_export import write_nir
-
-        write_nir(args.output, net)
-        written = [args.output]
+    written = fmt.load()(args.output, net, ctx.placement, ctx.target, ctx.pipeline, ctx.diagnostics)
     cores = ctx.placement.num_cores if ctx.placement is not None else 0
     out.write(f"wrote {', '.join(written)}: {net.num_neurons} neurons, {net.num_synapses} synapses"
               f" on {cores} core{'s' if cores != 1 else ''} (target {ctx.target.name})\n")
@@ -452,7 +433,7 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
-    from spikec.stats import network_stats
+    from spikec.chip.stats import network_stats
 
     _, net, ctx = _compile(args)
     activity: Any = args.activity
@@ -528,17 +509,15 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-
-
 def _cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
-    from spikec import solve as report
-    from spikec.backends.diffusion import solve
+    from spikec.diffusion import report
+    from spikec.diffusion.solver import solve
 
     for what in ("trials",):
         if getattr(args, what) < 1:
-            raise CliError(f"--{what} must be >= 1, got {getattr(args, what)}")
+            raise UsageError(f"--{what} must be >= 1, got {getattr(args, what)}")
     if args.trial_offset < 0:
-        raise CliError(f"--trial-offset must be >= 0, got {args.trial_offset}")
+        raise UsageError(f"--trial-offset must be >= 0, got {args.trial_offset}")
     report.check_outputs(args.csv, args.npz, args.plot)
     net = _open(args)
     progress = not args.quiet and not args.json and sys.stderr.isatty()

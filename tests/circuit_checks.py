@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 import spikec
-from spikec.balance import is_memoryless, pipeline_stages
+from spikec.synth.balance import is_memoryless, pipeline_stages
 
 Ports = Mapping[str, Sequence[str]]
 Word = Mapping[str, int]

@@ -1,11 +1,11 @@
-"""spikec.balance: pipeline stages, and delay padding that makes them consistent."""
+"""spikec.synth.balance: pipeline stages, and delay padding that makes them consistent."""
 
 from __future__ import annotations
 
 import pytest
 
 import spikec
-from spikec.balance import PipelineError, balance, is_memoryless, latency, pipeline_stages
+from spikec.synth.balance import PipelineError, balance, is_memoryless, latency, pipeline_stages
 
 
 def _chain() -> spikec.Network:

@@ -9,7 +9,7 @@ import pytest
 import spikec
 from spikec.backends.binary_net import BinaryNet, ModelImportError, ThresholdLayer
 from spikec.backends.threshold_layers import LayerStack, conv2d_synapses, same_padding
-from spikec.decoders import decode_probes
+from spikec.ir.decoders import decode_probes
 
 
 def random_net(seed: int, conv: bool) -> BinaryNet:

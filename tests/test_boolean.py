@@ -1,4 +1,4 @@
-"""spikec.boolean: synthesized circuits agree with sympy's own evaluation on every
+"""spikec.synth.boolean: synthesized circuits agree with sympy's own evaluation on every
 assignment, and a threshold function always becomes a single gate."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import sympy
 from sympy.logic import boolalg
 
-from spikec.boolean import (
+from spikec.synth.boolean import (
     MAX_VARIABLES,
     BooleanError,
     all_threshold_functions,

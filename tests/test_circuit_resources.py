@@ -18,7 +18,7 @@ from sympy.parsing.sympy_parser import (
 )
 
 from circuit_checks import instance
-from spikec.balance import latency
+from spikec.synth.balance import latency
 
 TABLE = Path(__file__).parent.parent / "docs" / "circuits.md"
 

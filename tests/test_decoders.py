@@ -7,7 +7,7 @@ import pytest
 
 import spikec
 from spikec import SpikecError
-from spikec.decoders import decode, decode_probes, probe_spike_names
+from spikec.ir.decoders import decode, decode_probes, probe_spike_names
 
 
 def raster() -> np.ndarray:

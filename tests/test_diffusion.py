@@ -15,10 +15,10 @@ import pytest
 
 from diffusion_checks import ALPHA, occupancy_p_values
 from spikec import Network
-from spikec.backends.diffusion import solve
 from spikec.backends.simulator import simulate
 from spikec.circuits.diffusion import density_resources, diffusion_network
 from spikec.diffusion import DiffusionError, Problem, count_field, problem_from_params
+from spikec.diffusion.solver import solve
 from spikec.dsl import compile_text
 from spikec.errors import SpikecError
 
@@ -115,8 +115,8 @@ def test_same_seed_same_field_and_shards_add_up() -> None:
 
 
 def test_field_decoder_and_probe_survive_a_json_round_trip(tmp_path: object) -> None:
-    from spikec.decoders import decode_probes
-    from spikec.serialize import load_network, save
+    from spikec.ir.decoders import decode_probes
+    from spikec.ir.serialize import load_network, save
 
     p = _problem(nx=4, walkers=3)
     net = _net(p)

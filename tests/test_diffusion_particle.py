@@ -15,7 +15,7 @@ from spikec import Network
 from spikec.backends.simulator import SimResult, simulate
 from spikec.circuits._diffusion_particle import build_particle, particle_resources
 from spikec.diffusion import Problem, Readout, count_field, problem_from_params
-from spikec.threshold import NetworkBuilder
+from spikec.ir.builder import Builder
 
 
 def _problem(**params: Any) -> Problem:
@@ -24,7 +24,7 @@ def _problem(**params: Any) -> Problem:
 
 def _build(problem: Problem) -> tuple[Network, Readout]:
     net = Network("particle")
-    return net, build_particle(NetworkBuilder(net), problem)
+    return net, build_particle(Builder(net), problem)
 
 
 def _run(problem: Problem, trials: int, seed: int, steps: int | None = None, trial_offset: int = 0,

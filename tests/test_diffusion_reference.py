@@ -1,4 +1,4 @@
-"""Tests for spikec.diffusion_reference: the heat kernel and the finite-difference references.
+"""Tests for spikec.diffusion.reference: the heat kernel and the finite-difference references.
 
 Each reference is checked against something computed another way: the
 chain's exact mean (Problem.exact_mean), eigenfunction series of the
@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from spikec.diffusion import DiffusionError, Problem, problem_from_params
-from spikec.diffusion_reference import finite_difference, heat_kernel, l2_error
+from spikec.diffusion.reference import finite_difference, heat_kernel, l2_error
 
 WALLS = [
     ("reflecting", "reflecting"),

@@ -11,13 +11,13 @@ import pytest
 
 import spikec
 from spec_examples import MAJORITY
-from spikec.decoders import decode_probes, probe_spike_names
 from spikec.dsl import (
     ElaborationError,
     Limits,
     ParamError,
     compile_text,
 )
+from spikec.ir.decoders import decode_probes, probe_spike_names
 
 KOFN_AND_HALF_ADDER = """\
 circuit kofn<n, k>(x[n]) -> (y) {

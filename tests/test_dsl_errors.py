@@ -15,6 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import spikec
+import spikec.dsl
+import spikec.passes
 from spikec.dsl import (
     ElaborationError,
     LimitError,
@@ -682,4 +685,7 @@ def test_many_fuzzed_programs(text: str) -> None:
 
 
 def test_parse_and_limit_errors_are_distinct_types() -> None:
-    assert issubclass(ParseError, SpikecError) and issubclass(LimitError, ElaborationError)
+    # One LimitError serves the elaboration ceilings and the targets' capacities.
+    assert issubclass(ParseError, SpikecError) and issubclass(LimitError, SpikecError)
+    assert not issubclass(LimitError, ParseError) and not issubclass(ParseError, LimitError)
+    assert spikec.dsl.LimitError is spikec.passes.LimitError is spikec.LimitError

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import spikec
-from spikec.decoders import probe_spike_names
 from spikec.dsl import (
     CircuitBuilder,
     ElaborationError,
@@ -22,6 +21,7 @@ from spikec.dsl import (
 )
 from spikec.dsl.models import MODEL_LOADERS
 from spikec.dsl.values import Number
+from spikec.ir.decoders import probe_spike_names
 
 
 def build(text: str) -> spikec.Network:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import spikec
 from spikec.backends.reference import reference_simulate
 from spikec.dsl import compile_text
-from spikec.printer import format_number
+from spikec.ir.printer import format_number
 
 CIRCUITS = """\
 circuit cell<th, w>(a[2]) -> (o) {
@@ -226,8 +226,8 @@ def to_network(prog: Program) -> spikec.Network:
                 net.input(name)
             else:
                 params = {**(pop.kind or {}), **pop.params}
-                net.neuron(name, *(params.get(k, spikec.network.DEFAULT_PARAMS[k])
-                                   for k in spikec.network.NEURON_PARAMS))
+                net.neuron(name, *(params.get(k, spikec.ir.network.DEFAULT_PARAMS[k])
+                                   for k in spikec.ir.network.NEURON_PARAMS))
     for inst in prog.insts:
         src = inst.src.names()[inst.at:inst.at + 2]
         if inst.circuit == "cell":

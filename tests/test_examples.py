@@ -24,8 +24,8 @@ import pytest
 
 import spikec
 from spec_examples import MAJORITY
-from spikec.decoders import decode_probes, probe_spike_names
 from spikec.dsl import compile_file
+from spikec.ir.decoders import decode_probes, probe_spike_names
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 PROGRAMS = sorted(EXAMPLES.glob("*.spk"))

@@ -11,8 +11,8 @@ from test_boolean import random_expression
 
 import spikec
 from circuit_checks import all_words, check_circuit, ports
-from spikec.balance import PipelineError, latency, pipeline_stages
 from spikec.dsl import ElaborationError, ParseError
+from spikec.synth.balance import PipelineError, latency, pipeline_stages
 
 _SPK = {sympy.And: "&", sympy.Or: "|", sympy.Xor: "^", sympy.Implies: "->"}
 

@@ -11,8 +11,8 @@ import pytest
 
 import spikec
 from spikec.backends.binary_net import ModelImportError
-from spikec.decoders import decode_probes
 from spikec.dsl import compile_file
+from spikec.ir.decoders import decode_probes
 
 h5py = pytest.importorskip("h5py")
 

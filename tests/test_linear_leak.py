@@ -1,4 +1,4 @@
-"""Linear-leak chip neurons and the floor-gates pass (``spikec.linear_leak``).
+"""Linear-leak chip neurons and the floor-gates pass (``spikec.chip.linear_leak``).
 
 The netlists for the TrueNorth-like target are run by a small interpreter of
 the chip's update written here (integrate, leak, fire and reset to a value,
@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 import spikec
 from spikec.backends.netlist import build_netlist, load_netlist, render_netlist, write_netlist
+from spikec.chip.linear_leak import ChipNeuron, chip_neuron, gate_shift, sub_threshold_high
+from spikec.chip.target import Target, load_target
 from spikec.errors import SpikecError
-from spikec.linear_leak import ChipNeuron, chip_neuron, gate_shift, sub_threshold_high
 from spikec.passes import CompileContext, CompileError, compile_for_target, parse_pipeline, run_pipeline
-from spikec.target import Target, load_target
 from strategies_chips import random_inputs
 
 ROOT = Path(__file__).parent.parent

@@ -20,9 +20,9 @@ from spikec.backends.netlist import (
     render_netlist,
     write_netlist,
 )
+from spikec.chip.target import load_target
 from spikec.errors import NetworkFileError, SpikecError
 from spikec.passes import compile_for_target
-from spikec.target import load_target
 from strategies_chips import Run, random_inputs, runs, same_spikes
 
 ROOT = Path(__file__).parent.parent

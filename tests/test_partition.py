@@ -9,16 +9,16 @@ import pytest
 from hypothesis import assume, given
 
 import spikec
-from spikec.partition import (
+from spikec.chip.placement import (
     assign_axon_types,
     check_core_limits,
     place_network,
     routing_tables,
     split_destinations,
 )
+from spikec.chip.stats import network_stats, traffic
+from spikec.chip.target import Target, load_target
 from spikec.passes import CompileContext, LimitError, Placement
-from spikec.stats import network_stats, traffic
-from spikec.target import Target, load_target
 from strategies_chips import Run, runs, same_spikes
 
 

@@ -12,9 +12,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import spikec
+from spikec.chip.target import Target, load_target
 from spikec.errors import SpikecError
-from spikec.pass_legalize import legalize_delays, split_fanout
-from spikec.pass_simplify import dead_neurons, fold_relays, pure_relays, silent_neurons
+from spikec.ir.analysis import silent_neurons
 from spikec.passes import (
     CompileContext,
     CompileError,
@@ -27,7 +27,8 @@ from spikec.passes import (
     pass_registry,
     run_pipeline,
 )
-from spikec.target import Target, load_target
+from spikec.passes.legalize import legalize_delays, split_fanout
+from spikec.passes.simplify import dead_neurons, fold_relays, pure_relays
 from strategies_chips import Run, runs, same_spikes
 
 GENERIC = load_target("generic")

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import spikec
-from spikec.network import natural_key
-from spikec.printer import format_number
+from spikec.ir.network import natural_key
+from spikec.ir.printer import format_number
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import spikec
-from spikec.backends.sanafe import SanafeError, build_sanafe, render_network, run_sanafe, write_sanafe
+from spikec.backends.sanafe import SanafeError, build_sanafe, render_sanafe, run_sanafe, write_sanafe
+from spikec.chip.target import load_target
 from spikec.errors import SpikecError
 from spikec.passes import Placement, compile_for_target
-from spikec.target import load_target
 from strategies_chips import combine, integer_networks, random_inputs, same_spikes
 
 ROOT = Path(__file__).parent.parent
@@ -36,7 +36,7 @@ def agree(net: spikec.Network, target: str, steps: int, seed: int = 0) -> list[s
 def test_emitted_files_golden(tmp_path: Path) -> None:
     net = spikec.open_network(ROOT / "examples" / "majority.spk")
     out, ctx = compile_for_target(net, load_target("sanafe-loihi"))
-    text = render_network(build_sanafe(out, ctx.placement, ctx.target, steps=4, inputs={"x[0]": [0, 2]}))
+    text = render_sanafe(build_sanafe(out, ctx.placement, ctx.target, steps=4, inputs={"x[0]": [0, 2]}))
     golden = GOLDEN / "netlist_sanafe_majority.yaml"
     if os.environ.get("SPIKEC_REGEN_GOLDEN"):
         golden.write_text(text)

@@ -11,7 +11,7 @@ from hypothesis import given
 
 import spikec
 from spikec import NetworkFileError, SourceLocation
-from spikec.serialize import network_to_dict
+from spikec.ir.serialize import network_to_dict
 from strategies import networks
 
 
@@ -48,7 +48,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
 @given(networks())
 def test_random_round_trips(net: spikec.Network) -> None:
     doc = json.loads(json.dumps(network_to_dict(net)))
-    assert spikec.serialize.network_from_dict(doc) == net
+    assert spikec.ir.serialize.network_from_dict(doc) == net
 
 
 def test_loaded_network_simulates_identically(tmp_path: Path) -> None:

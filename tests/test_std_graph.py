@@ -15,7 +15,7 @@ from spikec.circuits.graph import (
     shortest_path_circuit,
     shortest_path_network,
 )
-from spikec.decoders import decode_probes
+from spikec.ir.decoders import decode_probes
 
 
 def _random_graph(n: int, p: float, seed: int, directed: bool = True) -> nx.Graph:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spikec.target import Target, TargetError, builtin_targets, load_target, parse_target
+from spikec.chip.target import Target, TargetError, builtin_targets, load_target, parse_target
 
 GOLDEN = Path(__file__).parent / "golden"
 

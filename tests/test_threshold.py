@@ -1,4 +1,4 @@
-"""spikec.threshold: symbolic threshold circuits, their stages and their neurons."""
+"""spikec.synth.threshold: symbolic threshold circuits, their stages and their neurons."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 
 import spikec
 from spikec.errors import NetworkError
-from spikec.threshold import NetworkBuilder, ThresholdCircuit, gate_params
+from spikec.ir.builder import Builder
+from spikec.synth.threshold import ThresholdCircuit, gate_params
 
 
 def _half_adder() -> ThresholdCircuit:
@@ -34,7 +35,7 @@ def test_outputs_are_aligned_with_a_relay_when_read_by_other_gates() -> None:
 def test_emit_and_simulate_a_pipeline() -> None:
     net = spikec.Network()
     a, b = net.input("a"), net.input("b")
-    made = _half_adder().emit(NetworkBuilder(net, "h."), {"a": [a], "b": [b]})
+    made = _half_adder().emit(Builder(net, "h."), {"a": [a], "b": [b]})
     assert made == {"s": ["h.sum", "h.carry.relay"]}
     result = spikec.simulate(net, 6, inputs={"a": [0, 1, 2], "b": [0, 2, 3]})
     assert result.spike_times("h.sum") == [[3, 5]]          # words 1 (a), 3 (b): odd
@@ -58,4 +59,4 @@ def test_building_errors() -> None:
     with pytest.raises(NetworkError, match="signal 'g' is defined twice"):
         c.gate("g", [], 1)
     with pytest.raises(NetworkError, match="port 'a' takes 2 neurons, got 1"):
-        c.emit(NetworkBuilder(spikec.Network()), {"a": ["x"]})
+        c.emit(Builder(spikec.Network()), {"a": ["x"]})

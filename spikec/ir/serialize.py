@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from spikec.errors import NetworkFileError, SourceLocation, SpikecError
-from spikec.network import NEURON_PARAMS, Network, PoissonRate
+from spikec.ir.network import NEURON_PARAMS, Network, PoissonRate
 
 __all__ = [
     "save", "load_network", "read_json", "network_to_dict", "network_from_dict", "FORMAT", "VERSION",
@@ -128,7 +128,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 
 def save(net: Network, path: str | os.PathLike[str]) -> None:
     """Write ``net`` to ``path`` as JSON (schema ``spikec-network`` v1), atomically."""
-    from spikec.verify import verify
+    from spikec.ir.verify import verify
 
     verify(net)
     text = _dumps(network_to_dict(net))

@@ -1,5 +1,6 @@
-"""Legalization passes: make a network fit a target's neuron features,
-delay range, fan-out/fan-in limits and number formats, exactly or not at all.
+"""Legalization passes: make a network fit a target's neuron features, delay
+range and fan-out/fan-in limits, exactly or not at all (number formats are
+:mod:`spikec.passes.quantize`).
 
 - ``check-features`` refuses neurons the target cannot run (stochastic,
   leaky, with an initial potential, a reset other than 0 on a reset-to-zero
@@ -7,7 +8,7 @@ delay range, fan-out/fan-in limits and number formats, exactly or not at all.
   that never fires becomes deterministic, and a leak that never acts (every
   non-zero potential fires and resets to 0) is dropped. On a chip with a
   potential floor, decay-1 gates are left to ``floor-gates``
-  (:mod:`spikec.linear_leak`).
+  (:mod:`spikec.chip.linear_leak`).
 - ``delay-legalize`` turns each delay over the target's maximum into a chain
   of relay neurons shared by the synapses of one source: relay ``j`` fires
   exactly ``j * D`` steps after the source, and the synapse leaves the
@@ -17,12 +18,6 @@ delay range, fan-out/fan-in limits and number formats, exactly or not at all.
   moved synapses' delays, so a synapse of delay 1 cannot move (refused with
   the reason). Fan-in cannot be split exactly (a potential sums real
   weights; a spiking partial sum loses them), so it is checked and refused.
-- ``quantize`` scales each neuron's incoming weights, threshold, reset, bias
-  and ``v0`` by one positive factor (which never changes its spikes) to the
-  smallest integers that represent them exactly; when they do not fit the
-  target's bits it rounds and reports the neuron (or refuses under
-  ``exact``). It also reports decays off the target's grid and potentials
-  that may leave the register.
 
 Relays and splitters are deterministic neurons appended to the network, so
 they never change the random streams of stochastic neurons.
@@ -32,25 +27,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
-from spikec.network import Network, Neuron
-from spikec.pass_simplify import drive_bounds, potential_bounds, silent_neurons
-from spikec.passes import CompileContext, CompileError, LimitError, Pass, fmt_count, register_pass
-from spikec.target import Target
+from spikec.errors import CompileError, LimitError, fmt_count
+from spikec.ir.analysis import silent_neurons
+from spikec.ir.network import Network, Neuron
+from spikec.passes.manager import CompileContext, Pass, register_pass
 
 __all__ = [
     "add_relay",
     "legalize_delays",
     "split_fanout",
     "check_fan_in",
-    "scale_for",
-    "quantize_neuron",
     "CheckFeatures",
     "DelayLegalize",
     "FanoutLegalize",
-    "Quantize",
 ]
 
 _RELAY_TAG = "spikec.relay"
@@ -180,6 +171,7 @@ class CheckFeatures(Pass):
 
     name = "check-features"
     summary = "refuse stochastic / leaky / v0 neurons the target lacks (after exact rewrites)"
+    default_order = 50
 
     def run(self, net: Network, ctx: CompileContext) -> Network:
         """Rewrite what can be rewritten exactly; raise for the rest."""
@@ -242,6 +234,7 @@ class DelayLegalize(Pass):
 
     name = "delay-legalize"
     summary = "replace delays longer than the target's maximum by chains of relay neurons"
+    default_order = 60
     max_delay: int = 0
 
     def run(self, net: Network, ctx: CompileContext) -> Network:
@@ -262,6 +255,7 @@ class FanoutLegalize(Pass):
 
     name = "fanout-legalize"
     summary = "give neurons over the fan-out limit splitter trees; refuse fan-in over the limit"
+    default_order = 70
     fan_out: int = 0
     fan_in: int = 0
 
@@ -279,125 +273,4 @@ class FanoutLegalize(Pass):
                 ctx.note(self.name, f"neuron '{name}'", f"added {added} splitter neuron(s)")
         if fan_in is not None:
             check_fan_in(net, fan_in)
-        return net
-
-
-def scale_for(values: list[float]) -> Fraction:
-    """The positive factor that maps ``values`` onto the smallest integers with the same ratios
-    (1 for an all-zero list)."""
-    if all(v.is_integer() and abs(v) < 2**53 for v in values):
-        g = 0
-        for v in values:
-            g = math.gcd(g, int(v))
-        return Fraction(1, g) if g else Fraction(1)
-    fr = [Fraction(v) for v in values if v != 0]
-    if not fr:
-        return Fraction(1)
-    num = 0
-    den = 1
-    for f in fr:
-        num = math.gcd(num, f.numerator)
-        den = den * f.denominator // math.gcd(den, f.denominator)
-    return Fraction(den, num)
-
-
-def _times(x: float, scale: Fraction) -> float:
-    """``x * scale`` exactly (rounded once to float), fast for integer ``x`` and ``1/g`` scales."""
-    if scale.numerator == 1 and x.is_integer() and abs(x) < 2**53:
-        q, r = divmod(int(x), scale.denominator)
-        if r == 0:
-            return float(q)
-    return float(Fraction(x) * scale)
-
-
-def quantize_neuron(net: Network, name: str, target: Target) -> list[str]:
-    """Scale neuron ``name`` (its incoming weights, threshold, reset, bias, v0) onto the
-    target's integers; return the reasons its spikes could change (empty when exact)."""
-    graph = net.graph
-    n: Neuron = graph.nodes[name]["neuron"]
-    in_edges = list(graph.in_edges(name, keys=True, data="weight"))
-    weights = [w for *_, w in in_edges]
-    params = [n.threshold, n.reset, n.bias, n.v0]
-    wlo, whi = target.int_range(target.weight_bits)
-    tlo, thi = target.int_range(target.threshold_bits)
-    # On a linear-leak chip the bias is the leak register; a gate on the floor gets
-    # bias - shift there instead, which 'floor-gates' checks.
-    leak_is_bias = target.leak_bits is not None and not (n.decay == 1.0 and target.floor)
-    blo, bhi = target.int_range(target.leak_bits) if leak_is_bias else (tlo, thi)
-    reasons: list[str] = []
-    scale = scale_for(weights + params)
-    wmax = max((abs(w) for w in weights), default=0.0)
-    pmax = max(abs(p) for p in params)
-
-    def fits(s: Fraction) -> bool:
-        return all(wlo <= _times(w, s) <= whi for w in weights) and all(
-            tlo <= _times(p, s) <= thi for p in (n.threshold, n.reset, n.v0)) and (
-            blo <= _times(n.bias, s) <= bhi)
-
-    exact = fits(scale)
-    if not exact:
-        limits = [Fraction(int(whi)) / Fraction(wmax)] if wmax and math.isfinite(whi) else []
-        if pmax and math.isfinite(thi):
-            limits.append(Fraction(int(thi)) / Fraction(pmax))
-        if n.bias and math.isfinite(bhi):
-            limits.append(Fraction(int(bhi)) / Fraction(abs(n.bias)))
-        scale = min(limits) if limits else scale
-        bits = f"{target.weight_bits}/{target.threshold_bits}"
-        what = (f"weights/threshold/leak need more than {bits}/{target.leak_bits}" if leak_is_bias
-                else f"weights/threshold need more than {bits}")
-        reasons.append(f"{what} bits at an exact scale; rounded at scale {float(scale):.6g}")
-
-    def q(x: float) -> float:
-        return _times(x, scale) if exact else float(round(Fraction(x) * scale))
-
-    new_w = [q(w) for w in weights]
-    for (pre, _, key, _), w in zip(in_edges, new_w, strict=True):
-        graph.edges[pre, name, key]["weight"] = w
-    updates = dict(threshold=q(n.threshold), reset=q(n.reset), bias=q(n.bias), v0=q(n.v0))
-    if target.decay_bits is not None:
-        grid = 2 ** target.decay_bits
-        d = Fraction(n.decay) * grid
-        if d.denominator != 1:
-            updates["decay"] = float(round(d)) / grid
-            reasons.append(
-                f"decay {n.decay:g} is not a multiple of 1/{grid}; rounded to {updates['decay']:g}")
-    net.update(name, **updates)
-    n = graph.nodes[name]["neuron"]
-    if target.potential_bits is not None:
-        if 0.0 < n.decay < 1.0:
-            reasons.append(f"decay {n.decay:g} leaves fractional potentials, which the chip rounds")
-        low, high = potential_bounds(n, *drive_bounds(net, name))
-        plo, phi = target.int_range(target.potential_bits)
-        if low < plo or high > phi:
-            reasons.append(
-                f"its potential may reach [{low:g}, {high:g}], outside the {target.potential_bits}-bit"
-                f" register [{plo:g}, {phi:g}]")
-    return reasons
-
-
-@register_pass
-@dataclass
-class Quantize(Pass):
-    """Scale each neuron to the target's integer formats; report (or refuse) inexact ones."""
-
-    name = "quantize"
-    summary = "scale each neuron by a positive factor onto the target's weight/threshold bits"
-    exact: bool = False
-
-    def run(self, net: Network, ctx: CompileContext) -> Network:
-        """Quantize every non-input neuron."""
-        target = ctx.target
-        if not target.integer and target.decay_bits is None and target.potential_bits is None:
-            return net
-        strict = self.exact or ctx.exact
-        for name, data in list(net.graph.nodes(data=True)):
-            if data["neuron"].is_input:
-                continue
-            reasons = quantize_neuron(net, name, target)
-            for reason in reasons:
-                if strict:
-                    raise CompileError(
-                        f"neuron '{name}': spikes could change on target '{target.name}': {reason}"
-                        " (refused under --exact)")
-                ctx.note(self.name, f"neuron '{name}'", f"spikes could change: {reason}")
         return net

@@ -2,7 +2,7 @@
 
 Joins the compiler and the simulator (like the rest of the CLI): opens a
 ``.spk`` file with a ``diffusion`` statement (or a saved network holding a
-``field`` probe), runs it with :func:`spikec.backends.diffusion.solve`,
+``field`` probe), runs it with :func:`spikec.diffusion.solver.solve`,
 and reports per model step the mean walkers, the L2 error of the spiking
 field against the exact mean of the Markov chain and against the heat
 kernel, a one-line picture of the field, and the resources used. It writes
@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from spikec.diffusion import DiffusionError, Problem
+from spikec.diffusion.problem import DiffusionError, Problem
 from spikec.errors import SpikecError
 
 __all__ = ["references", "report", "write_csv", "write_npz", "plot", "check_outputs"]
@@ -32,7 +32,7 @@ def references(problem: Problem) -> dict[str, np.ndarray]:
     finite-difference solution (explicit scheme, equal to the chain mean by
     construction; Crank-Nicolson with 8 substeps besides), and the heat kernel when
     it has a closed form for the problem."""
-    from spikec import diffusion_reference as ref
+    from spikec.diffusion import reference as ref
 
     out = {"chain": problem.exact_mean(),
            "fd_crank_nicolson": ref.finite_difference(problem, theta=0.5, substeps=8)}
@@ -52,8 +52,8 @@ def _spark(values: np.ndarray, top: float) -> str:
 
 def report(sol: Any, refs: dict[str, np.ndarray], out: TextIO, source: str = "") -> dict[str, Any]:
     """Print the per-step table; return a JSON-ready summary."""
-    from spikec import diffusion_reference as ref
-    from spikec.backends.diffusion import resources
+    from spikec.diffusion import reference as ref
+    from spikec.diffusion.solver import resources
 
     p: Problem = sol.problem
     mean = sol.mean()
@@ -95,7 +95,7 @@ def report(sol: Any, refs: dict[str, np.ndarray], out: TextIO, source: str = "")
 
 
 def _atomic(path: str, data: bytes) -> None:
-    from spikec.serialize import write_bytes_atomic
+    from spikec.ir.serialize import write_bytes_atomic
 
     try:
         write_bytes_atomic(path, data)
@@ -168,7 +168,7 @@ def plot(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
     """Draw the spiking field next to the exact one (PNG, SVG or PDF by extension)."""
     ext_name = _image_format(path)
     plt = _pyplot()
-    from spikec import diffusion_reference as ref
+    from spikec.diffusion import reference as ref
 
     p: Problem = sol.problem
     conc = p.concentration(sol.mean())

@@ -33,13 +33,13 @@ node ``(i, j)`` is ``i * ny + j``, at position ``(i * dx, j * dx)``.
 This module is pure numpy/scipy (no simulator): the problem, its checks,
 the per-node outcomes the circuits are built from, the transition matrix and
 the exact distribution of the chain. The continuous references (heat kernel,
-finite differences) are in :mod:`spikec.diffusion_reference`.
+finite differences) are in :mod:`spikec.diffusion.reference`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from spikec.errors import SpikecError, did_you_mean
+from spikec.errors import DiffusionError, did_you_mean
 
 __all__ = [
     "BOUNDARIES",
@@ -58,7 +58,6 @@ __all__ = [
     "PROBLEM_PARAMS",
     "chain_counts",
     "Readout",
-    "count_field",
 ]
 
 #: Boundary kinds, in the order of their codes.
@@ -69,10 +68,6 @@ METHODS: tuple[str, ...] = ("density", "particle")
 MAX_NODES = 1_000_000
 MAX_WALKERS = 10**9
 MAX_STEPS = 10**7
-
-
-class DiffusionError(SpikecError):
-    """A diffusion problem that cannot be solved as stated."""
 
 
 def _real(name: str, value: Any, low: float | None = None, positive: bool = False) -> float:
@@ -563,39 +558,3 @@ class Readout:
         net.probe(*self.neurons, label=label, decoder="field", array=True, key=(self.node_row(),),
                   info={"shape": list(self.shape), "problem": problem.to_dict(),
                         "steps_hint": self.steps_hint, "steps_exact": self.steps_exact})
-
-
-def count_field(spikes: np.ndarray, nodes: Sequence[float], shape: Sequence[int],
-                windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Walker counts per window and node from the spikes of a ``field`` probe.
-
-    ``spikes`` has shape (trials, steps, k) over the probe's neurons;
-    ``nodes[j]`` is neuron j's mesh node, -1 for a clock (the probe's key
-    row, :meth:`Readout.node_row`), and ``shape`` the mesh shape. Returns
-    ``(counts, complete)``: counts of shape (trials, windows, *shape) and a
-    bool (trials, windows) saying which windows closed within the run
-    (incomplete ones hold what was seen so far). ``windows`` defaults to the
-    most complete windows of any trial.
-    """
-    spikes = np.asarray(spikes, dtype=bool)
-    trials, steps, k = spikes.shape
-    node_arr = np.asarray(nodes, dtype=float)
-    shape = tuple(int(n) for n in shape)
-    n_nodes = int(np.prod(shape)) if shape else 0
-    if len(node_arr) != k or len(shape) not in (1, 2):
-        raise SpikecError(f"bad field decode key for a probe of {k} neurons")
-    is_clock = node_arr < 0
-    ticks = spikes[:, :, is_clock].sum(axis=2)  # (trials, steps): clock spikes per step
-    window_of_step = np.cumsum(ticks, axis=1) - 1  # -1 before the first clock spike
-    ends = ticks.sum(axis=1)  # clock spikes per trial
-    if windows is None:
-        windows = max(int(ends.max()) - 1, 0) if trials else 0
-    counts = np.zeros((trials, max(windows, 0), n_nodes), dtype=np.int64)
-    counted = np.flatnonzero(~is_clock)
-    node_of = node_arr[counted].astype(np.int64)
-    t_idx, s_idx, j_idx = np.nonzero(spikes[:, :, counted])
-    win = window_of_step[t_idx, s_idx]
-    keep = (win >= 0) & (win < windows)
-    np.add.at(counts, (t_idx[keep], win[keep], node_of[j_idx[keep]]), 1)
-    complete = np.arange(max(windows, 0))[None, :] < (ends[:, None] - 1)
-    return counts.reshape((trials, max(windows, 0), *shape)), complete

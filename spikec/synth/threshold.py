@@ -24,19 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 import numpy as np
 
 from spikec.errors import NetworkError
-from spikec.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
+from spikec.ir.builder import CircuitBuilder
 
 __all__ = [
     "Gate",
     "ThresholdCircuit",
     "Layout",
-    "CircuitBuilder",
-    "NetworkBuilder",
     "gate_params",
     "port_signals",
 ]
@@ -69,46 +66,6 @@ def gate_params(theta: float) -> dict[str, float]:
 def port_signals(port: str, size: int | None) -> list[str]:
     """Signal names of a port: ``[port]`` for one neuron, ``port[0]``, ... for an array."""
     return [port] if size is None else [f"{port}[{i}]" for i in range(size)]
-
-
-class CircuitBuilder(Protocol):
-    """Where a circuit is emitted: a network, or an instance being elaborated.
-
-    ``neuron`` takes a name local to the circuit and returns the full name;
-    ``synapse`` takes full names.
-    """
-
-    def neuron(self, name: str, **params: float) -> str:
-        """Add a neuron; return its full name."""
-        ...
-
-    def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
-        """Add a synapse between full neuron names."""
-        ...
-
-
-class NetworkBuilder:
-    """A :class:`CircuitBuilder` that adds to ``net``, naming neurons ``prefix + name``."""
-
-    def __init__(self, net: Network, prefix: str = "") -> None:
-        self.net = net
-        self.prefix = prefix
-
-    def neuron(self, name: str, **params: float) -> str:
-        """Add neuron ``prefix + name``."""
-        unknown = set(params) - set(NEURON_PARAMS)
-        if unknown:
-            raise NetworkError(f"neuron '{self.prefix + name}': unknown parameter '{min(unknown)}'")
-        values = [float(params.get(key, DEFAULT_PARAMS[key])) for key in NEURON_PARAMS]
-        return self.net.neuron(self.prefix + name, *values)
-
-    def synapse(self, pre: str, post: str, weight: float = 1.0, delay: int = 1) -> None:
-        """Add a synapse."""
-        self.net.synapse(pre, post, weight, delay)
-
-    def probe(self, *names: str, **options: Any) -> None:
-        """Probe full neuron names (:meth:`Network.probe`)."""
-        self.net.probe(*names, **options)
 
 
 @dataclass(frozen=True, slots=True)

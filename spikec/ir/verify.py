@@ -1,6 +1,6 @@
 """``verify(net)``: check a network against every rule of the semantics.
 
-The builders of :class:`~spikec.network.Network` already check each object
+The builders of :class:`~spikec.ir.network.Network` already check each object
 as it is added; ``verify`` re-checks the whole network, so a network edited
 through ``net.graph`` directly, loaded from disk, or rewritten by a pass is
 held to the same rules. The simulator and every emitter call it first.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikec.errors import VerifyError
-from spikec.network import (
+from spikec.ir.network import (
     DECODERS,
     Network,
     Neuron,

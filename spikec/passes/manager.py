@@ -1,11 +1,19 @@
-"""The pass pipeline: named passes with options, a registry, and a driver.
+"""The pass manager: passes as named dataclasses, their registry, and the pipeline driver.
 
-A pass is a small dataclass with a class-level ``name`` and its options as
-fields. ``run(net, ctx)`` edits ``net`` in place (the pipeline works on a
-copy of the caller's network) and returns it; the work itself lives in
-plain module-level functions that tests call alone. Every pass keeps the
-spike trains of the neurons it leaves in place identical on deterministic
+A pass is a small dataclass with a class-level ``name`` and ``summary`` and
+its options as fields. ``run(net, ctx)`` edits ``net`` in place (the
+pipeline works on a copy of the caller's network) through the methods of
+:class:`~spikec.ir.Network` and returns it; the work itself lives in plain
+module-level functions that tests call alone. Every pass keeps the spike
+trains of the neurons it leaves in place identical on deterministic
 networks (see ``docs/targets.md`` for each pass's argument).
+
+The registry is discovered: every module of the ``spikec.passes`` package
+(but this one) is imported once, and each class decorated with
+:func:`register_pass` is registered under its ``name``. A pass joins the
+default pipeline by setting ``default_order`` (its place in it) and, when
+it only applies to some targets, overriding :meth:`Pass.applies`. Adding a
+pass is adding a module (``docs/internals.md``).
 
 ``ctx`` (:class:`CompileContext`) carries what passes share: the target,
 ``exact`` (refuse rather than report a possible change), the observable
@@ -21,23 +29,21 @@ from __future__ import annotations
 import abc
 import dataclasses
 import importlib
+import pkgutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TextIO
 
-from spikec.errors import SpikecError, did_you_mean
-from spikec.network import Network
-from spikec.target import Target
+from spikec.chip.placement import Placement
+from spikec.chip.target import Target
+from spikec.errors import CompileError, Diagnostic, SourceLocation, SpikecError, did_you_mean
+from spikec.ir.network import Network
 
 __all__ = [
     "Pass",
     "CompileContext",
-    "CompileError",
-    "LimitError",
-    "Diagnostic",
     "PassTiming",
-    "Placement",
     "register_pass",
     "pass_registry",
     "parse_pipeline",
@@ -45,47 +51,6 @@ __all__ = [
     "default_pipeline",
     "compile_for_target",
 ]
-
-# Modules whose import registers passes (kept lazy: they import this one).
-_PASS_MODULES = ("spikec.pass_simplify", "spikec.pass_legalize", "spikec.linear_leak", "spikec.partition")
-
-
-class CompileError(SpikecError):
-    """A network cannot be compiled for a target as asked."""
-
-
-class LimitError(CompileError):
-    """A network exceeds a limit of the target (the message names limit, value and object)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
-    """A note from a pass about one object (``subject``): ``neuron 'x'``, ``core 3``."""
-
-    pass_name: str
-    subject: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.pass_name}: {self.subject}: {self.message}"
-
-
-@dataclass
-class Placement:
-    """Which core holds each neuron (``core[name]``), and the number of cores used.
-
-    Core ``c`` is core ``c % cores_per_chip`` of chip ``c // cores_per_chip``.
-    """
-
-    core: dict[str, int]
-    num_cores: int
-
-    def neurons_of(self) -> list[list[str]]:
-        """The neurons of each core, in network order within a core."""
-        out: list[list[str]] = [[] for _ in range(self.num_cores)]
-        for name, c in self.core.items():
-            out[c].append(name)
-        return out
 
 
 @dataclass
@@ -102,9 +67,10 @@ class CompileContext:
     #: The passes run, as spelled in a pipeline string.
     pipeline: list[str] = field(default_factory=list)
 
-    def note(self, pass_name: str, subject: str, message: str) -> None:
-        """Record a diagnostic."""
-        self.diagnostics.append(Diagnostic(pass_name, subject, message))
+    def note(self, pass_name: str, subject: str, message: str, loc: SourceLocation | None = None,
+             severity: str = "note") -> None:
+        """Record a diagnostic about ``subject`` (with its source location when known)."""
+        self.diagnostics.append(Diagnostic(pass_name, subject, message, loc, severity))
 
     def observable(self, net: Network) -> set[str]:
         """Neurons whose spikes must be kept: ``keep`` if given, else the probed neurons,
@@ -114,20 +80,30 @@ class CompileContext:
         elif net.probes:
             out = {n for p in net.probes for n in p.neurons}
         else:
-            out = set(net.graph.nodes)
+            out = set(net)
         out.update(net.inputs())
         return out
 
 
 class Pass(abc.ABC):
-    """Base class of passes: subclasses are dataclasses with a ``name`` and options."""
+    """Base class of passes: subclasses are dataclasses with a ``name`` and options.
+
+    ``default_order`` places the pass in the default pipeline (``None``: not in
+    it); :meth:`applies` says whether the default pipeline of a target runs it.
+    """
 
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
+    default_order: ClassVar[int | None] = None
 
     @abc.abstractmethod
     def run(self, net: Network, ctx: CompileContext) -> Network:
         """Transform ``net`` (in place) and return it."""
+
+    @classmethod
+    def applies(cls, target: Target) -> bool:
+        """Whether the default pipeline for ``target`` includes this pass."""
+        return True
 
     def spelled(self) -> str:
         """The pass as written in a pipeline string, with its non-default options."""
@@ -141,20 +117,33 @@ class Pass(abc.ABC):
 
 
 _REGISTRY: dict[str, type[Pass]] = {}
+_DISCOVERED = False
 
 
 def register_pass(cls: type[Pass]) -> type[Pass]:
     """Class decorator: add a pass to the registry under ``cls.name``."""
-    if not cls.name or cls.name in _REGISTRY:
+    if not cls.name or (cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls):
         raise ValueError(f"pass name {cls.name!r} is empty or taken")
     _REGISTRY[cls.name] = cls
     return cls
 
 
+def _discover() -> None:
+    """Import every module of this package once, so their passes register."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    import spikec.passes as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "manager" and not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    _DISCOVERED = True
+
+
 def pass_registry() -> dict[str, type[Pass]]:
     """Every registered pass by name."""
-    for module in _PASS_MODULES:
-        importlib.import_module(module)
+    _discover()
     return dict(_REGISTRY)
 
 
@@ -226,15 +215,12 @@ def _split_items(text: str) -> list[str]:
 
 
 def default_pipeline(target: Target) -> list[Pass]:
-    """The passes ``spikec compile`` runs for ``target`` when no ``--passes`` is given."""
-    names = ["never-fires", "dead-neurons", "relay-fold", "merge-synapses", "check-features",
-             "delay-legalize", "fanout-legalize", "quantize"]
-    if target.floor:
-        names.append("floor-gates")
-    names.append("place")
-    if target.dest_cores_per_neuron is not None:
-        names.append("split-destinations")
-    return parse_pipeline(",".join(names))
+    """The passes ``spikec compile`` runs for ``target`` when no ``--passes`` is given:
+    every registered pass with a ``default_order`` that :meth:`~Pass.applies` to it."""
+    chosen = [cls for cls in pass_registry().values()
+              if cls.default_order is not None and cls.applies(target)]
+    chosen.sort(key=lambda cls: (cls.default_order, cls.name))
+    return [cls() for cls in chosen]
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,8 +248,8 @@ def run_pipeline(
     after every pass; ``print_ir`` receives the IR after every pass;
     ``on_timing`` receives each pass's :class:`PassTiming`.
     """
-    from spikec.printer import format_network
-    from spikec.verify import verify
+    from spikec.ir.printer import format_network
+    from spikec.ir.verify import verify
 
     verify(net)
     work = net.copy()
@@ -275,7 +261,7 @@ def run_pipeline(
             try:
                 verify(work)
                 if ctx.placement is not None:
-                    check_placement(work, ctx.placement)
+                    ctx.placement.check(work)
             except SpikecError as exc:
                 raise CompileError(f"after pass '{p.name}': {exc.message}", exc.location) from None
         if on_timing is not None:
@@ -284,41 +270,8 @@ def run_pipeline(
             print_ir.write(f"// ----- IR after {p.spelled()} -----\n")
             print_ir.write(format_network(work))
             if ctx.placement is not None:
-                print_ir.write(_format_placement(ctx.placement))
+                print_ir.write(ctx.placement.format())
     return work
-
-
-def check_placement(net: Network, placement: Placement) -> None:
-    """Every neuron of ``net`` sits on a core in ``[0, num_cores)``, and no other name is placed."""
-    for name in net.graph.nodes:
-        core = placement.core.get(name)
-        if core is None:
-            raise CompileError(f"neuron '{name}' is not placed on any core")
-        if not 0 <= core < placement.num_cores:
-            raise CompileError(
-                f"neuron '{name}' is placed on core {core}, outside 0..{placement.num_cores - 1}")
-    extra = set(placement.core) - set(net.graph.nodes)
-    if extra:
-        raise CompileError(f"placement names neuron '{sorted(extra)[0]}', which is not in the network")
-
-
-def _format_placement(placement: Placement) -> str:
-    lines = []
-    for c, names in enumerate(placement.neurons_of()):
-        lines.append(f"core {c}: {', '.join(names) if names else '-'}")
-    return "\n".join(lines) + "\n"
-
-
-def fmt_count(n: int | float) -> str:
-    """``1,204`` for messages about limits."""
-    return f"{int(n):,}" if float(n).is_integer() else f"{n:,}"
-
-
-def describe_names(names: Iterable[str], limit: int = 3) -> str:
-    """``'a', 'b', 'c' and 4 more`` for messages."""
-    names = list(names)
-    shown = ", ".join(f"'{n}'" for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def compile_for_target(
@@ -333,13 +286,14 @@ def compile_for_target(
     on_timing: Callable[[PassTiming], None] | None = None,
 ) -> tuple[Network, CompileContext]:
     """Run ``passes`` (default :func:`default_pipeline`) for ``target``; a pipeline that
-    places nothing gets ``place`` (and ``split-destinations`` where the target needs it)
-    appended, since a netlist needs a placement. Returns the network and the context."""
+    places nothing gets the default pipeline's placement passes (``place``, and
+    ``split-destinations`` where the target needs it) appended, since a netlist needs a
+    placement. Returns the network and the context."""
     ctx = CompileContext(target, exact=exact, keep=frozenset(keep) if keep is not None else None)
     chosen = list(passes) if passes is not None else default_pipeline(target)
     if not any(p.name == "place" for p in chosen):
-        tail = "place" + (",split-destinations" if target.dest_cores_per_neuron is not None else "")
-        chosen += parse_pipeline(tail)
+        order = pass_registry()["place"].default_order or 0
+        chosen += [p for p in default_pipeline(target) if (p.default_order or 0) >= order]
     out = run_pipeline(net, chosen, ctx, verify_each=verify_each, print_ir=print_ir, on_timing=on_timing)
     ctx.pipeline = [p.spelled() for p in chosen]
     return out, ctx

@@ -8,7 +8,7 @@ whatever order they were built in.
 
 from __future__ import annotations
 
-from spikec.network import DEFAULT_PARAMS, NEURON_PARAMS, Network, PoissonRate, natural_key
+from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network, PoissonRate, natural_key
 
 __all__ = ["format_network", "format_number"]
 

@@ -73,13 +73,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from spikec.network import Network, Neuron
-from spikec.pass_simplify import drive_bounds
-from spikec.passes import CompileContext, CompileError, Pass, register_pass
-from spikec.target import Target
+from spikec.chip.target import Target
+from spikec.errors import CompileError
+from spikec.ir.analysis import drive_bounds
+from spikec.ir.network import Network, Neuron
 
-__all__ = ["ChipNeuron", "chip_neuron", "gate_range", "sub_threshold_high", "gate_shift", "shift_gate",
-           "FloorGates"]
+__all__ = ["ChipNeuron", "chip_neuron", "gate_range", "sub_threshold_high", "gate_shift", "shift_gate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,30 +243,3 @@ def chip_neuron(net: Network, name: str) -> ChipNeuron:
             f"neuron '{name}': decay {n.decay:g} has no linear-leak form; only decay 0 and 1 map exactly",
             n.loc)
     return ChipNeuron(int(n.threshold), int(n.bias), int(n.reset), int(n.v0), floor)
-
-
-@register_pass
-@dataclass
-class FloorGates(Pass):
-    """Map every decay-1 gate onto the target's potential floor at 0 by shifting its threshold
-    and bias (exact, or refused naming the neuron)."""
-
-    name = "floor-gates"
-    summary = "shift decay-1 gates' threshold and bias so a floor at 0 clears them (linear-leak chips)"
-
-    def run(self, net: Network, ctx: CompileContext) -> Network:
-        """Shift each decay-1 neuron by :func:`gate_shift`; a no-op on targets without a floor."""
-        if not ctx.target.floor:
-            return net
-        gates = [name for name, d in net.graph.nodes(data=True)
-                 if not d["neuron"].is_input and d["neuron"].decay == 1.0]
-        shifted = 0
-        for name in gates:
-            shift = gate_shift(net, name, ctx.target)
-            shift_gate(net, name, shift)
-            shifted += shift != 0
-        if gates:
-            ctx.note(self.name, "network", f"{len(gates)} decay-1 gate(s) on the floor at 0"
-                     f" ({shifted} with threshold and bias shifted)")
-        return net
-

@@ -1,0 +1,275 @@
+"""Chip targets as data: what a chip can hold and what its events cost.
+
+A target is a TOML file (``spikec/chip/targets/NAME.toml`` for the built-in ones,
+or any path ending in ``.toml``)::
+
+    format = "spikec-target"
+    version = 1
+    name = "truenorth"
+    description = "..."
+
+    [chip]                       # omitted keys mean "no limit"
+    chips = 1                    # chips available
+    cores_per_chip = 4096
+    neurons_per_core = 256
+    synapses_per_core = 65536
+    axons_per_core = 256         # distinct (source neuron, delay) inputs of a core
+    axon_types = 4               # weights per neuron are one of this many per-axon-type values
+    fan_in = 256                 # incoming synapses of one neuron
+    fan_out = 256                # outgoing synapses of one neuron
+    dest_cores_per_neuron = 1    # cores one neuron's spikes may reach (and one delay per core)
+    delay_min = 1
+    delay_max = 15
+
+    [numbers]                    # omitted keys mean "real numbers, as the IR"
+    weight_bits = 9              # signed integers in [-2**8, 2**8 - 1]
+    threshold_bits = 18          # threshold, reset, bias and v0, signed
+    potential_bits = 20          # the potential register, signed
+    decay_bits = 12              # decay must be k / 2**12
+    leak_bits = 9                # the linear leak (spikec's bias on such chips), signed
+
+    [neuron]
+    stochastic = false           # p < 1 allowed?
+    leak = false                 # 0 < decay allowed? (a multiplicative leak)
+    initial_potential = true     # v0 != 0 allowed?
+    linear_leak = true           # V += leak every tick, before the threshold check
+    floor = true                 # a potential floor: a neuron below it that does not fire is set to it
+    reset_mode = "value"         # after a spike V <- reset ("value") or V <- 0 only ("zero")
+
+    [energy]                     # joules per event
+    synaptic_event = 0.0         # one spike arriving at one synapse
+    neuron_update = 0.0          # one neuron updated for one step
+    spike = 0.0                  # one neuron firing
+    message = 0.0                # one spike message sent to another core
+    hop = 0.0                    # one message crossing one link of the core mesh
+    step = 0.0                   # fixed cost of one time step (synchronization)
+
+    [latency]                    # seconds per event, same keys as [energy]
+
+    [sanafe]                     # optional: the SANA-FE architecture this target models
+    arch = "loihi"
+
+:func:`load_target` reads and checks one; :func:`builtin_targets` lists the
+shipped ones. Errors name the file and the key.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from spikec.errors import TargetError, did_you_mean
+
+__all__ = ["Target", "TargetError", "EventCosts", "load_target", "builtin_targets", "TARGET_FORMAT",
+           "RESET_MODES"]
+
+TARGET_FORMAT = "spikec-target"
+_VERSION = 1
+
+_CHIP_KEYS = (
+    "chips", "cores_per_chip", "neurons_per_core", "synapses_per_core", "axons_per_core",
+    "axon_types", "fan_in", "fan_out", "dest_cores_per_neuron", "delay_min", "delay_max",
+)
+_NUMBER_KEYS = ("weight_bits", "threshold_bits", "potential_bits", "decay_bits", "leak_bits")
+_NEURON_KEYS = ("stochastic", "leak", "initial_potential", "linear_leak", "floor", "reset_mode")
+#: What a neuron's potential becomes after a spike: its ``reset`` ("value") or 0 ("zero").
+RESET_MODES = ("value", "zero")
+_COST_KEYS = ("synaptic_event", "neuron_update", "spike", "message", "hop", "step")
+
+
+@dataclass(frozen=True, slots=True)
+class EventCosts:
+    """Cost of each kind of event (joules for energy, seconds for latency)."""
+
+    synaptic_event: float = 0.0
+    neuron_update: float = 0.0
+    spike: float = 0.0
+    message: float = 0.0
+    hop: float = 0.0
+    step: float = 0.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A chip's limits, number formats, neuron features and event costs.
+
+    ``None`` for a limit means "unlimited"; ``None`` for a bit width means
+    the chip stores real numbers as the IR does (no quantization).
+
+    Neuron features: ``stochastic`` (``p < 1``), ``leak`` (a multiplicative
+    leak, ``0 < decay``), ``initial_potential`` (``v0 != 0``), and the
+    TrueNorth-style ones: ``linear_leak`` (a signed constant, of
+    ``leak_bits`` bits, added to the potential every tick before the
+    threshold check: spikec's bias), ``floor`` (a per-neuron potential floor:
+    a neuron that does not fire and ends below it is set to it; spikec maps
+    ``decay = 1`` gates onto a floor at 0, see :mod:`spikec.chip.linear_leak`) and
+    ``reset_mode`` (``"value"``: ``V <- reset`` after a spike; ``"zero"``:
+    the chip resets to 0 only).
+    """
+
+    name: str
+    description: str = ""
+    chips: int | None = 1
+    cores_per_chip: int | None = None
+    neurons_per_core: int | None = None
+    synapses_per_core: int | None = None
+    axons_per_core: int | None = None
+    axon_types: int | None = None
+    fan_in: int | None = None
+    fan_out: int | None = None
+    dest_cores_per_neuron: int | None = None
+    delay_min: int = 1
+    delay_max: int | None = None
+    weight_bits: int | None = None
+    threshold_bits: int | None = None
+    potential_bits: int | None = None
+    decay_bits: int | None = None
+    leak_bits: int | None = None
+    stochastic: bool = True
+    leak: bool = True
+    initial_potential: bool = True
+    linear_leak: bool = False
+    floor: bool = False
+    reset_mode: str = "value"
+    energy: EventCosts = field(default_factory=EventCosts)
+    latency: EventCosts = field(default_factory=EventCosts)
+    sanafe_arch: str | None = None
+    source: str = "<builtin>"
+
+    @property
+    def max_cores(self) -> int | None:
+        """Cores over all chips, or ``None`` when unlimited."""
+        if self.cores_per_chip is None or self.chips is None:
+            return None
+        return self.cores_per_chip * self.chips
+
+    @property
+    def integer(self) -> bool:
+        """Whether the chip stores weights and thresholds as integers."""
+        return self.weight_bits is not None or self.threshold_bits is not None
+
+    def int_range(self, bits: int | None) -> tuple[float, float]:
+        """The signed range ``[-2**(bits-1), 2**(bits-1) - 1]`` (infinite when ``bits`` is None)."""
+        if bits is None:
+            return (-math.inf, math.inf)
+        half = 2 ** (bits - 1)
+        return (-float(half), float(half - 1))
+
+    def summary(self) -> dict[str, Any]:
+        """The limits as a JSON-ready dict (``None`` = unlimited), for netlists and reports."""
+        keys = _CHIP_KEYS + _NUMBER_KEYS + _NEURON_KEYS
+        return {"name": self.name, **{k: getattr(self, k) for k in keys}}
+
+
+def builtin_targets() -> list[str]:
+    """Names of the targets shipped in ``spikec/chip/targets``, sorted."""
+    folder = resources.files("spikec.chip").joinpath("targets")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_target(name_or_path: str | os.PathLike[str]) -> Target:
+    """Load a built-in target by name (``"loihi"``) or a target file by path (``*.toml``)."""
+    text_name = os.fspath(name_or_path)
+    if text_name.endswith(".toml") or os.sep in text_name:
+        path = Path(text_name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TargetError(f"{text_name}: no such target file") from None
+        except OSError as exc:
+            raise TargetError(f"{text_name}: cannot read: {exc.strerror or exc}") from None
+        return parse_target(text, text_name)
+    names = builtin_targets()
+    if text_name not in names:
+        raise TargetError(
+            f"unknown target '{text_name}'{did_you_mean(text_name, names)};"
+            f" expected one of {', '.join(names)} or a .toml file"
+        )
+    resource = resources.files("spikec.chip").joinpath("targets", f"{text_name}.toml")
+    return parse_target(resource.read_text(encoding="utf-8"), f"<builtin target {text_name}>")
+
+
+def parse_target(text: str, source: str = "<string>") -> Target:
+    """Build a :class:`Target` from TOML text; errors name ``source`` and the key."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TargetError(f"{source}: invalid TOML: {exc}") from None
+    if doc.get("format") != TARGET_FORMAT:
+        raise TargetError(f"{source}: format: expected '{TARGET_FORMAT}', got {doc.get('format')!r}")
+    if doc.get("version") != _VERSION:
+        raise TargetError(
+            f"{source}: version: this spikec reads version {_VERSION}, got {doc.get('version')!r}")
+    known = {"format", "version", "name", "description", "chip", "numbers", "neuron", "energy",
+             "latency", "sanafe"}
+    _no_unknown(doc, known, source, "top level")
+    name = doc.get("name")
+    if not isinstance(name, str) or not name:
+        raise TargetError(f"{source}: name: expected a non-empty string, got {name!r}")
+    values: dict[str, Any] = {"name": name, "source": source}
+    desc = doc.get("description", "")
+    if not isinstance(desc, str):
+        raise TargetError(f"{source}: description: expected a string")
+    values["description"] = desc
+    sections = (("chip", _CHIP_KEYS), ("numbers", _NUMBER_KEYS))
+    for section, keys in sections:
+        table = _table(doc, section, source)
+        _no_unknown(table, set(keys), source, section)
+        for key, value in table.items():
+            low = 0 if key in ("delay_min",) else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise TargetError(f"{source}: {section}.{key}: expected an integer >= {low}, got {value!r}")
+            values[key] = value
+    if "chips" not in _table(doc, "chip", source):
+        values["chips"] = 1 if "cores_per_chip" in _table(doc, "chip", source) else None
+    table = _table(doc, "neuron", source)
+    _no_unknown(table, set(_NEURON_KEYS), source, "neuron")
+    for key, value in table.items():
+        if key == "reset_mode":
+            if value not in RESET_MODES:
+                raise TargetError(
+                    f"{source}: neuron.reset_mode: expected one of {', '.join(map(repr, RESET_MODES))},"
+                    f" got {value!r}")
+        elif not isinstance(value, bool):
+            raise TargetError(f"{source}: neuron.{key}: expected true or false, got {value!r}")
+        values[key] = value
+    for section in ("energy", "latency"):
+        table = _table(doc, section, source)
+        _no_unknown(table, set(_COST_KEYS), source, section)
+        costs: dict[str, float] = {}
+        for key, value in table.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise TargetError(f"{source}: {section}.{key}: expected a number >= 0, got {value!r}")
+            costs[key] = float(value)
+        values[section] = EventCosts(**costs)
+    table = _table(doc, "sanafe", source)
+    _no_unknown(table, {"arch"}, source, "sanafe")
+    if "arch" in table:
+        if table["arch"] not in ("loihi", "truenorth"):
+            raise TargetError(
+                f"{source}: sanafe.arch: expected 'loihi' or 'truenorth', got {table['arch']!r}")
+        values["sanafe_arch"] = table["arch"]
+    target = Target(**values)
+    if target.delay_max is not None and target.delay_max < max(target.delay_min, 1):
+        raise TargetError(f"{source}: chip.delay_max ({target.delay_max}) is below delay_min")
+    return target
+
+
+def _table(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:
+    table = doc.get(key, {})
+    if not isinstance(table, dict):
+        raise TargetError(f"{source}: {key}: expected a table")
+    return table
+
+
+def _no_unknown(table: dict[str, Any], known: set[str], source: str, where: str) -> None:
+    for key in sorted(table):
+        if key not in known:
+            raise TargetError(
+                f"{source}: {where}: unknown key '{key}'{did_you_mean(key, known)}"
+            )

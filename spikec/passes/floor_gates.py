@@ -1,0 +1,51 @@
+"""The ``floor-gates`` pass: decay-1 gates on a linear-leak chip's potential floor.
+
+On a chip with a linear leak and a floor (TrueNorth), a memoryless gate
+(``decay = 1``) is mapped exactly by shifting its threshold and bias so
+that a floor at 0 clears it every step; :mod:`spikec.chip.linear_leak`
+holds the chip neuron model and the proof, this pass applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spikec.chip.linear_leak import gate_shift, shift_gate
+from spikec.chip.target import Target
+from spikec.ir.network import Network
+from spikec.passes.manager import CompileContext, Pass, register_pass
+
+__all__ = ["FloorGates"]
+
+
+@register_pass
+@dataclass
+class FloorGates(Pass):
+    """Map every decay-1 gate onto the target's potential floor at 0 by shifting its threshold
+    and bias (exact, or refused naming the neuron)."""
+
+    name = "floor-gates"
+    summary = "shift decay-1 gates' threshold and bias so a floor at 0 clears them (linear-leak chips)"
+    default_order = 90
+
+    @classmethod
+    def applies(cls, target: Target) -> bool:
+        """Only chips with a potential floor."""
+        return target.floor
+
+    def run(self, net: Network, ctx: CompileContext) -> Network:
+        """Shift each decay-1 neuron by :func:`gate_shift`; a no-op on targets without a floor."""
+        if not ctx.target.floor:
+            return net
+        gates = [name for name, d in net.graph.nodes(data=True)
+                 if not d["neuron"].is_input and d["neuron"].decay == 1.0]
+        shifted = 0
+        for name in gates:
+            shift = gate_shift(net, name, ctx.target)
+            shift_gate(net, name, shift)
+            shifted += shift != 0
+        if gates:
+            ctx.note(self.name, "network", f"{len(gates)} decay-1 gate(s) on the floor at 0"
+                     f" ({shifted} with threshold and bias shifted)")
+        return net
+
