@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from spikec.errors import ModelImportError
-from spikec.ir.builder import Builder, CircuitBuilder
+from spikec.ir.builder import Builder
 from spikec.ir.decoders import label_scores
 from spikec.ir.network import DecodeKey, Network
 
@@ -229,42 +229,33 @@ class BinaryNet:
 
     # -- building spiking networks ------------------------------------------------------
 
-    def build(self, builder: CircuitBuilder, inputs: Sequence[str]) -> list[list[str]]:
-        """Add the layers' neurons and synapses through ``builder``; returns the neuron
-        names of every layer. ``inputs`` are the input neurons (spike mode; ignored
-        with current input, where nothing feeds the first layer)."""
-        if self.input_mode == "spikes" and len(inputs) != self.n_inputs:
+    def build(self, builder: Builder, inputs: Sequence[str] | np.ndarray) -> list[np.ndarray]:
+        """Add the layers' neurons and synapses through ``builder``, one bulk call per layer
+        for each; returns the neuron indices of every layer. ``inputs`` are the input
+        neurons, names or indices (spike mode; ignored with current input, where nothing
+        feeds the first layer)."""
+        feeds = self.input_mode == "spikes"
+        if feeds and len(inputs) != self.n_inputs:
             raise ModelImportError(
                 f"model '{self.name}' takes {self.n_inputs} inputs, got {len(inputs)}")
-        below = list(inputs)
-        names: list[list[str]] = []
+        below = builder.net.resolve(inputs) if feeds and len(inputs) else np.zeros(0, dtype=np.int64)
+        made: list[np.ndarray] = []
         for i, layer in enumerate(self.layers):
-            local = self.local_name(i)
-            made = [
-                builder.neuron(f"{local}[{k}]", threshold=float(layer.threshold[k]), decay=layer.decay,
-                               reset=layer.reset, bias=float(layer.bias[k]))
-                for k in range(layer.size)
-            ]
-            if not (i == 0 and self.input_mode == "current"):
-                pre = [below[j] for j in layer.pre.tolist()]
-                post = [made[k] for k in layer.post.tolist()]
-                bulk = getattr(builder, "synapses", None)
-                if bulk is not None:
-                    bulk(pre, post, layer.weight)
-                else:
-                    for a, b, w in zip(pre, post, layer.weight.tolist(), strict=True):
-                        builder.synapse(a, b, w)
-            names.append(made)
-            below = made
-        return names
+            units = builder.neurons(self.local_name(i), layer.size, threshold=layer.threshold,
+                                    decay=layer.decay, reset=layer.reset, bias=layer.bias)
+            if i or feeds:
+                builder.synapses(below[layer.pre], units[layer.post], layer.weight)
+            made.append(units)
+            below = units
+        return made
 
     def network(self, name: str | None = None) -> Network:
         """A standalone network: inputs ``x[i]`` (spike mode), layers named after the
         model's layers, the last one ``out[i]``, probed raw and (with a key) as
         ``label(out)``."""
         net = Network(name or self.name)
-        inputs = [net.input(f"x[{i}]") for i in range(self.n_inputs)] if self.input_mode == "spikes" else []
-        out = self.build(Builder(net), inputs)[-1]
+        inputs = net.add_inputs("x", self.n_inputs) if self.input_mode == "spikes" else np.zeros(0, np.int64)
+        out = net.names(self.build(Builder(net), inputs)[-1])
         net.probe(*out, label="out", array=True)
         if self.key is not None:
             net.probe(*out, label="label(out)", decoder="label", array=True, key=self.key)
@@ -320,10 +311,10 @@ class ModelCircuit:
         key = model.decode_key()
         self.decode_keys: dict[str, DecodeKey] = {} if key is None else {"out": key}
 
-    def build(self, builder: CircuitBuilder, params: Mapping[str, Any],
+    def build(self, builder: Builder, params: Mapping[str, Any],
               inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
         """Add the model's layers fed by ``inputs["x"]``; the output is the last layer."""
-        return {"out": self.model.build(builder, inputs["x"])[-1]}
+        return {"out": builder.net.names(self.model.build(builder, inputs["x"])[-1])}
 
     def __repr__(self) -> str:
         return f"<model circuit {self.name}: {self.model.source or self.model.name}>"

@@ -137,7 +137,7 @@ def classify_frames(net: Network, frames: np.ndarray, labels: np.ndarray | None 
     raster[:, :shown] = binarize(pixels[:shown], threshold).T
     result = simulate(net, total, inputs={n: raster[i] for i, n in enumerate(names)},
                       record=list(probe.neurons))
-    out = np.stack([result.spikes[n][0] for n in probe.neurons], axis=1)  # (steps, k)
+    out = result.spikes_of(list(probe.neurons))[:, 0, :].T  # (steps, k)
     key = np.asarray(probe.key)
     per_step = np.argmax(label_scores(out, key), axis=-1)
     predicted = np.full(len(x), -1, dtype=np.int64)
@@ -168,14 +168,14 @@ def simulate_frames(model: BinaryNet, frames: np.ndarray, engine: str = "auto") 
     drive = model.drive(frames)
     result = simulate(net, n + model.latency, **drive, record="all", engine=engine)
     first = 0 if model.input_mode == "current" else 1
-    layers = []
-    for i, layer in enumerate(model.layers):
-        local = model.local_name(i)
-        rows = np.stack([result.spikes[f"{local}[{k}]"][0] for k in range(layer.size)], axis=1)
-        layers.append(rows[first + i:first + i + n])
-    inputs = None
-    if model.input_mode == "spikes":
-        inputs = np.stack([result.spikes[f"x[{j}]"][0] for j in range(model.n_inputs)], axis=1)[:n]
+
+    def spikes(array: str) -> np.ndarray:  # (steps, units) of trial 0
+        idx = net.array(array)
+        assert idx is not None
+        return result.spikes_of(idx)[:, 0, :].T
+
+    layers = [spikes(model.local_name(i))[first + i:first + i + n] for i in range(len(model.layers))]
+    inputs = spikes("x")[:n] if model.input_mode == "spikes" else None
     return LayerSpikes(inputs, layers, result.synaptic_events)
 
 

@@ -13,21 +13,33 @@ chip registers as a ``chip`` object (``threshold``, ``leak``, ``floor``,
 ``reset``, ``v0``; :class:`spikec.chip.linear_leak.ChipNeuron`) next to its
 spikec parameters, which stay the semantics of record: the reader checks
 that the two agree. Version 1 files (no ``chip``) are still read.
+
+Both directions work on the arrays: the emitter groups neurons, synapses and
+routes by core with sorts on the columns, and the reader checks each column
+of the file at once and rebuilds the network with a few bulk calls (arrays
+of neurons by their base name, synapses as index arrays). Only the JSON rows
+themselves (one per neuron) are made or read one by one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from spikec.chip.linear_leak import chip_neuron
-from spikec.chip.placement import Placement
+from spikec.chip.placement import Placement, route_arrays
 from spikec.chip.target import Target
-from spikec.errors import Diagnostic, NetworkFileError, SpikecError
-from spikec.ir.network import Network
-from spikec.ir.serialize import network_from_dict, network_to_dict, read_json, write_text_atomic
+from spikec.errors import Diagnostic, NetworkFileError, SourceLocation, SpikecError
+from spikec.ir.names import split_name
+from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
+from spikec.ir.serialize import network_to_dict, read_json, write_text_atomic
 
 __all__ = ["NETLIST_FORMAT", "NETLIST_VERSION", "READ_VERSIONS", "CoreTable", "Netlist", "build_netlist",
            "render_netlist", "write_netlist", "emit_netlist", "netlist_from_dict", "load_netlist",
@@ -67,35 +79,67 @@ class Netlist:
     diagnostics: list[str]
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a netlist is built or read: both make or walk
+    millions of small acyclic containers (rows, columns, route lists), which its full passes
+    would scan again and again for nothing (a third of the build time at 10M synapses)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def build_netlist(net: Network, placement: Placement, target: Target, passes: list[str] | None = None,
                   diagnostics: list[Diagnostic] | None = None) -> Netlist:
     """The netlist model of ``net`` placed by ``placement`` on ``target``. On a target with
     a linear leak each neuron row gets its chip registers (``chip``); a neuron without an
     exact chip form raises :class:`~spikec.passes.CompileError` naming it."""
+    with _gc_paused():
+        return _build(net, placement, target, passes, diagnostics)
+
+
+def _build(net: Network, placement: Placement, target: Target, passes: list[str] | None,
+           diagnostics: list[Diagnostic] | None) -> Netlist:
+    """:func:`build_netlist`, with the collector paused."""
     doc = network_to_dict(net)
-    per = target.cores_per_chip or max(placement.num_cores, 1)
-    tables = [CoreTable(c, c // per, c % per) for c in range(placement.num_cores)]
-    for i, row in enumerate(doc["neurons"]):
-        if target.linear_leak and not row.get("input"):
-            row = {**row, "chip": chip_neuron(net, row["name"]).to_dict()}
-        tables[placement.core[row["name"]]].neurons.append({"id": i, **row})
-    syn = doc["synapses"]
-    rows = sorted(zip(syn["post"], syn["pre"], syn["delay"], syn["weight"], strict=True))
-    names = [row["name"] for row in doc["neurons"]]
-    for post, pre, delay, weight in rows:
-        columns = tables[placement.core[names[post]]].synapses
-        columns["pre"].append(pre)
-        columns["post"].append(post)
-        columns["weight"].append(weight)
-        columns["delay"].append(delay)
-        src = placement.core[names[pre]]
-        dst = placement.core[names[post]]
-        if src != dst:
-            dests = tables[src].routes.setdefault(pre, [])
-            if dst not in dests:
-                dests.append(dst)
-    for table in tables:
-        table.routes = {k: sorted(v) for k, v in sorted(table.routes.items())}
+    core = placement.core_array(net)
+    k = placement.num_cores
+    per = target.cores_per_chip or max(k, 1)
+    tables = [CoreTable(c, c // per, c % per) for c in range(k)]
+    rows: list[dict[str, Any]] = doc["neurons"]
+    if target.linear_leak:
+        rows = [row if row.get("input") else {**row, "chip": chip_neuron(net, row["name"]).to_dict()}
+                for row in rows]
+    # Neurons by core, in network order within a core.
+    by_core = np.argsort(core, kind="stable")
+    bounds = np.searchsorted(core[by_core], np.arange(k + 1)).tolist()
+    for c, table in enumerate(tables):
+        table.neurons = [{"id": i, **rows[i]} for i in by_core[bounds[c]:bounds[c + 1]].tolist()]
+    # Synapses by the core of their target, sorted by (post, pre, delay, weight) within a core.
+    pre, post, weight, delay = net.pre, net.post, net.weight, net.delay
+    order = np.lexsort((weight, delay, pre, post))
+    order = order[np.argsort(core[post[order]], kind="stable")]
+    bounds = np.searchsorted(core[post[order]], np.arange(k + 1)).tolist()
+    for c, table in enumerate(tables):
+        s = order[bounds[c]:bounds[c + 1]]
+        table.synapses = {"pre": pre[s].tolist(), "post": post[s].tolist(), "weight": weight[s].tolist(),
+                          "delay": delay[s].tolist()}
+    # Routes: per source, the other cores it reaches, sorted; keyed by source within its core.
+    src, dst = route_arrays(net, core, k)
+    heads = np.flatnonzero(np.append(True, src[1:] != src[:-1])) if len(src) else src
+    cuts = np.append(heads, len(src)).tolist()
+    dests = dst.tolist()
+    lists = [dests[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    keys = src[heads]
+    by_core = np.argsort(core[keys], kind="stable")
+    bounds = np.searchsorted(core[keys][by_core], np.arange(k + 1)).tolist()
+    key_list = keys.tolist()
+    for c, table in enumerate(tables):
+        table.routes = {key_list[j]: lists[j] for j in by_core[bounds[c]:bounds[c + 1]].tolist()}
     return Netlist(net.name, target.summary(), list(passes or []), tables, doc["probes"], doc["stimuli"],
                    [str(d) for d in diagnostics or []])
 
@@ -145,13 +189,318 @@ def is_netlist(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("format") == NETLIST_FORMAT
 
 
+class _Fail:
+    """Makes the reader's errors: ``SOURCE: WHERE: MESSAGE``."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __call__(self, where: str, message: str) -> NetworkFileError:
+        return NetworkFileError(f"{self.source}: {where}: {message}")
+
+
+_KIND_NAMES = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "an object",
+               bool: "true or false"}
+
+
+def _field(obj: Any, key: str, kinds: tuple[type, ...], where: str, fail: _Fail) -> Any:
+    """``obj[key]``, which must be one of ``kinds`` (a bool only where ``bool`` is one)."""
+    if not isinstance(obj, dict):
+        raise fail(where, f"expected an object, got {type(obj).__name__}")
+    if key not in obj:
+        raise fail(where, f"missing '{key}'")
+    value = obj[key]
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        expected = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+        raise fail(f"{where}.{key}", f"expected {expected}, got {value!r:.60}")
+    return value
+
+
+@dataclass
+class _Tables:
+    """What the per-core tables of a netlist hold, gathered in core order."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)  # neuron rows, with their "id"
+    core: list[int] = field(default_factory=list)  # each row's core
+    pos: list[int] = field(default_factory=list)  # each row's place in its core's table
+    chips: dict[int, Any] = field(default_factory=dict)
+    columns: dict[str, list[Any]] = field(default_factory=lambda: {"pre": [], "post": [], "weight": [],
+                                                                    "delay": []})
+    lengths: list[int] = field(default_factory=list)  # synapses per core
+    routes: dict[int, set[Any]] = field(default_factory=dict)
+
+
+def _read_tables(cores: list[Any], version: int, fail: _Fail) -> _Tables:
+    """Check each core's tables (ids unique, columns of one length, synapses ending on the
+    core's neurons) and gather them."""
+    out = _Tables()
+    seen: set[Any] = set()
+    for c, table in enumerate(cores):
+        where = f"cores[{c}]"
+        if not isinstance(table, dict) or table.get("core") != c:
+            raise fail(where, f"expected an object with \"core\": {c}")
+        neurons = _list(table, "neurons", where, fail)
+        ids: list[Any] = [row.get("id") if type(row) is dict else None for row in neurons]
+        count = len(seen)
+        seen.update(ids)
+        if not set(map(type, ids)) <= {int} or len(seen) != count + len(ids):
+            prior = {row["id"] for row in out.rows}
+            for nid in ids:
+                if type(nid) is not int or nid in prior:
+                    raise fail(f"{where}.neurons", f"neuron ids must be unique integers, got {nid!r}")
+                prior.add(nid)
+        out.rows.extend(neurons)
+        out.core.extend([c] * len(neurons))
+        out.pos.extend(range(len(neurons)))
+        if version != 1:
+            out.chips.update({row["id"]: row["chip"] for row in neurons if "chip" in row})
+        syn = table.get("synapses")
+        if not isinstance(syn, dict):
+            raise fail(f"{where}.synapses", "expected an object of columns")
+        for key, col in out.columns.items():
+            if not isinstance(syn.get(key), list):
+                raise fail(f"{where}.synapses", f"missing column '{key}'")
+            col.extend(syn[key])
+        if len({len(syn[k]) for k in out.columns}) > 1:
+            raise fail(f"{where}.synapses", "columns pre, post, weight, delay differ in length")
+        out.lengths.append(len(syn["post"]))
+        raw_routes = table.get("routes", {})
+        if not isinstance(raw_routes, dict):
+            raise fail(f"{where}.routes", "expected an object")
+        for key, dests in raw_routes.items():
+            if not isinstance(dests, list):
+                raise fail(f"{where}.routes", f"neuron {key}: expected a list of cores")
+            try:
+                out.routes[int(key)] = set(dests)
+            except (TypeError, ValueError):
+                raise fail(f"{where}.routes", f"neuron {key}: expected an id and a list of cores") from None
+        posts = syn["post"]
+        arr = _int_array(posts)
+        good = np.isin(arr, ids) if arr is not None else None
+        if good is None or not good.all():
+            j = next(k for k, v in enumerate(posts) if type(v) is not int) if good is None else \
+                int(np.flatnonzero(~good)[0])
+            raise fail(f"{where}.synapses", f"synapse target {posts[j]!r} is not a neuron of core {c}")
+    return out
+
+
+def _int_array(values: list[Any]) -> np.ndarray | None:
+    """``values`` as int64 when all are integers (not booleans) that fit, else None."""
+    if not set(map(type, values)) <= {int}:
+        return None
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return None
+
+
+@dataclass
+class _Rows:
+    """Neuron rows as columns, in id order."""
+
+    names: list[str]
+    inputs: list[bool]
+    params: dict[str, list[float]]
+    tags: list[Any]
+    locs: list[SourceLocation | None]
+
+
+class _RowPaths:
+    """``where[k]``: the netlist path of neuron ``k``'s row (made only for an error)."""
+
+    def __init__(self, core: np.ndarray, pos: np.ndarray) -> None:
+        self.core = core
+        self.pos = pos
+
+    def __getitem__(self, k: int) -> str:
+        return f"cores[{int(self.core[k])}].neurons[{int(self.pos[k])}]"
+
+
+def _read_rows(rows: list[dict[str, Any]], where: _RowPaths, version: int, fail: _Fail) -> _Rows:
+    """Check the neuron rows (the network format's fields, plus ``id`` and the version-2
+    ``chip``) and collect them as columns. Each column is read with one comprehension and
+    its types checked at once; a row is looked at alone only to name an error."""
+    names: list[Any] = [row.get("name") for row in rows]
+    if not set(map(type, names)) <= {str}:
+        k = next(k for k, v in enumerate(names) if type(v) is not str)
+        _field(rows[k], "name", (str,), where[k], fail)
+    inputs = [bool(row.get("input", False)) for row in rows]
+    tags = [row.get("tags", ()) for row in rows]
+    for k in [k for k, t in enumerate(tags) if type(t) is not tuple]:
+        _field(rows[k], "tags", (list,), where[k], fail)
+        if not all(isinstance(t, str) for t in tags[k]):
+            raise fail(f"{where[k]}.tags", "expected a list of strings")
+    locs: list[SourceLocation | None] = [None] * len(rows)
+    for k, lj in enumerate(row.get("loc") for row in rows):
+        if lj is None:
+            continue
+        if type(lj) is dict and type(lj.get("file")) is str and type(lj.get("line")) is int \
+                and type(lj.get("column")) is int:
+            locs[k] = SourceLocation(lj["file"], lj["line"], lj["column"])
+            continue
+        for key, kind in (("file", str), ("line", int), ("column", int)):
+            _field(lj, key, (kind,), f"{where[k]}.loc", fail)
+    params = {key: [row.get(key, DEFAULT_PARAMS[key]) for row in rows] for key in NEURON_PARAMS}
+    allowed = {"id", "name", "input", "tags", "loc", *NEURON_PARAMS, *(("chip",) if version != 1 else ())}
+    odd = not set().union(*rows) <= allowed or any(not set(map(type, col)) <= {int, float}
+                                                    for col in params.values())
+    if odd:  # name the first bad neuron row; inputs keep the defaults whatever they say
+        for k, row in enumerate(rows):
+            if inputs[k]:
+                for key, col in params.items():
+                    col[k] = DEFAULT_PARAMS[key]
+                continue
+            for key in NEURON_PARAMS:
+                if key in row:
+                    _field(row, key, (int, float), where[k], fail)
+            unknown = set(row) - allowed
+            if unknown:
+                raise fail(where[k], f"unknown field '{sorted(unknown)[0]}'")
+    return _Rows(names, inputs, params, tags, locs)
+
+
+def _runs(rows: _Rows) -> list[tuple[int, int, str | None]]:
+    """Split the rows into runs ``(a, b, base)`` to add with one call each: rows ``a..b-1``
+    of one kind named ``base[0]``, ``base[1]``, ... with one location and tag set (an
+    array, added by name base), or (``base`` None) any other names of one kind."""
+    names, inputs, locs, tags = rows.names, rows.inputs, rows.locs, rows.tags
+    runs: list[tuple[int, int, str | None]] = []
+    i, n = 0, len(names)
+    while i < n:
+        base, elem = split_name(names[i])
+        j = i + 1
+        if elem == 0:
+            while (j < n and inputs[j] == inputs[i] and names[j] == f"{base}[{j - i}]" and locs[j] == locs[i]
+                   and tags[j] == tags[i]):
+                j += 1
+        if j - i > 1:
+            runs.append((i, j, base))
+        elif runs and runs[-1][2] is None and runs[-1][1] == i and inputs[i] == inputs[i - 1]:
+            runs[-1] = (runs[-1][0], j, None)
+        else:
+            runs.append((i, j, None))
+        i = j
+    return runs
+
+
+def _add_neurons(net: Network, rows: _Rows, fail: _Fail) -> None:
+    """Add the neurons in order with one bulk call per run (see :func:`_runs`): arrays by
+    their base name, which costs nothing per name, the rest with ``add_named``."""
+    for a, b, base in _runs(rows):
+        is_input = rows.inputs[a]
+        try:
+            params = {} if is_input else {k: np.array(v[a:b], dtype=np.float64)
+                                          for k, v in rows.params.items()}
+        except OverflowError:
+            raise fail("cores", f"a parameter of neurons {a}..{b - 1} is an integer too large for a float") \
+                from None
+        if base is None:
+            net.add_named(rows.names[a:b], inputs=is_input, loc=rows.locs[a:b], tags=rows.tags[a:b], **params)
+        elif is_input:
+            net.add_inputs(base, b - a, loc=rows.locs[a], tags=rows.tags[a])
+        else:
+            net.add_neurons(base, b - a, loc=rows.locs[a], tags=rows.tags[a], **params)
+
+
+def _synapse_where(lengths: list[int], j: int, key: str) -> str:
+    """The netlist path of synapse ``j`` (in core order)'s column ``key``."""
+    c = int(np.searchsorted(np.cumsum(lengths), j, side="right"))
+    return f"cores[{c}].synapses.{key}[{j - sum(lengths[:c])}]"
+
+
+def _read_synapses(t: _Tables, core_of: np.ndarray, names: list[str], k: int,
+                   fail: _Fail) -> tuple[np.ndarray, ...]:
+    """The synapse columns as arrays; every source is a neuron, every spike that leaves a
+    core has a route, weights are numbers and delays integers."""
+    n = len(core_of)
+    cols = t.columns
+    post = np.array(cols["post"], dtype=np.int64)  # checked per core
+    pre = _int_array(cols["pre"])
+    pre_ok = np.zeros(len(post), dtype=bool) if pre is None else (pre >= 0) & (pre < n)
+    if pre is None:
+        pre_ok[:] = [type(v) is int and 0 <= v < n for v in cols["pre"]]
+    pre = np.where(pre_ok, pre if pre is not None else 0, 0)
+    src, dst = core_of[pre], core_of[post]
+    route_keys = np.unique(np.array([s * k + d for s, dests in t.routes.items() if 0 <= s < n
+                                     for d in dests if type(d) is int and 0 <= d < k], dtype=np.int64))
+    remote = np.flatnonzero(src != dst)
+    routed = np.ones(len(post), dtype=bool)
+    if len(remote):  # look each remote synapse's (source, core) up in the sorted routes
+        key = pre[remote] * k + dst[remote]
+        at = np.minimum(np.searchsorted(route_keys, key), max(len(route_keys) - 1, 0))
+        routed[remote] = route_keys[at] == key if len(route_keys) else False
+    bad = np.flatnonzero(~pre_ok | ~routed)
+    if len(bad):
+        j = int(bad[0])
+        if not pre_ok[j]:
+            raise fail("synapses", f"unknown source neuron id {cols['pre'][j]!r}")
+        raise fail(f"cores[{int(src[j])}].routes",
+                   f"neuron '{names[pre[j]]}' has a synapse to core {int(dst[j])} but no route there")
+    weights = cols["weight"]
+    if not set(map(type, weights)) <= {int, float}:
+        j = next(i for i, v in enumerate(weights) if type(v) is not int and type(v) is not float)
+        raise fail(_synapse_where(t.lengths, j, "weight"), f"expected a number, got {weights[j]!r:.60}")
+    try:
+        weight = np.array(weights, dtype=np.float64)
+    except OverflowError:
+        j = next(i for i, v in enumerate(weights) if type(v) is int and abs(v) > 2**1023)
+        raise fail(_synapse_where(t.lengths, j, "weight"), "expected a finite number") from None
+    delay = _int_array(cols["delay"])
+    if delay is None:
+        j = next(i for i, v in enumerate(cols["delay"]) if type(v) is not int or not -2**63 <= v < 2**63)
+        raise fail(_synapse_where(t.lengths, j, "delay"),
+                   f"expected an integer in [1, 2**63 - 1], got {cols['delay'][j]!r:.60}")
+    return pre, post, weight, delay
+
+
+def _add_probes_and_stimuli(net: Network, doc: dict[str, Any], fail: _Fail) -> None:
+    """The probes (as the network format writes them) and the stimuli, in bulk."""
+    probes = doc.get("probes", [])
+    if not isinstance(probes, list):
+        raise fail("probes", "expected a list")
+    for i, pj in enumerate(probes):
+        where = f"probes[{i}]"
+        neurons = _field(pj, "neurons", (list,), where, fail)
+        if not all(isinstance(x, str) for x in neurons):
+            raise fail(f"{where}.neurons", "expected a list of neuron names")
+        decoder = _field(pj, "decoder", (str,), where, fail) if pj.get("decoder") is not None else None
+        net.probe(*neurons, label=_field(pj, "label", (str,), where, fail), decoder=decoder,
+                  array=_field(pj, "array", (bool,), where, fail) if "array" in pj else None,
+                  key=_field(pj, "key", (list,), where, fail) if "key" in pj else None,
+                  info=_field(pj, "info", (dict,), where, fail) if "info" in pj else None)
+    stimuli = doc.get("stimuli", {})
+    if not isinstance(stimuli, dict):
+        raise fail("stimuli", "expected an object")
+    rated: dict[str, float] = {}
+    timed: dict[tuple[int, ...], list[str]] = {}
+    for name, sj in stimuli.items():
+        where = f"stimuli[{name!r}]"
+        if isinstance(sj, dict) and "rate" in sj:
+            rate = _field(sj, "rate", (int, float), where, fail)
+            if not 0.0 <= rate <= 1.0:
+                net.stimulus(name, rate=rate)  # raises, naming the stimulus
+            rated[name] = float(rate)
+        else:
+            times = _field(sj, "times", (list,), where, fail)
+            if not all(type(x) is int and x >= 0 for x in times):
+                net.stimulus(name, times)  # raises, naming the stimulus
+            timed.setdefault(tuple(times), []).append(name)
+    if rated:
+        net.stimulate(net.resolve(list(rated), "stimulus"), rate=np.array(list(rated.values())))
+    for times, names in timed.items():
+        net.stimulate(net.resolve(names, "stimulus"), times, owner=f"stimulus '{names[0]}'")
+
+
 def netlist_from_dict(doc: Any, source: str = "<dict>") -> tuple[Network, Placement]:
     """Rebuild the network and its placement from a netlist dict; errors name ``source``,
-    the core and the neuron."""
+    the core and the neuron. The network is built in bulk, in its original neuron order."""
+    with _gc_paused():
+        return _read(doc, source)
 
-    def fail(where: str, message: str) -> NetworkFileError:
-        return NetworkFileError(f"{source}: {where}: {message}")
 
+def _read(doc: Any, source: str) -> tuple[Network, Placement]:
+    """:func:`netlist_from_dict`, with the collector paused."""
+    fail = _Fail(source)
     if not is_netlist(doc):
         found = doc.get("format") if isinstance(doc, dict) else doc
         raise fail("format", f"expected '{NETLIST_FORMAT}', got {found!r}")
@@ -162,81 +511,54 @@ def netlist_from_dict(doc: Any, source: str = "<dict>") -> tuple[Network, Placem
     cores = doc.get("cores")
     if not isinstance(cores, list):
         raise fail("cores", "expected a list")
-    rows: dict[int, dict[str, Any]] = {}
-    core_of: dict[int, int] = {}
-    chips: dict[int, Any] = {}
-    columns: dict[str, list[Any]] = {"pre": [], "post": [], "weight": [], "delay": []}
-    routes: dict[int, set[int]] = {}
-    for c, table in enumerate(cores):
-        where = f"cores[{c}]"
-        if not isinstance(table, dict) or table.get("core") != c:
-            raise fail(where, f"expected an object with \"core\": {c}")
-        for row in _list(table, "neurons", where, fail):
-            nid = row.get("id") if isinstance(row, dict) else None
-            if isinstance(nid, bool) or not isinstance(nid, int) or nid in rows:
-                raise fail(f"{where}.neurons", f"neuron ids must be unique integers, got {nid!r}")
-            rows[nid] = {k: v for k, v in row.items() if k != "id" and (k != "chip" or version == 1)}
-            core_of[nid] = c
-            if "chip" in row and version != 1:
-                chips[nid] = row["chip"]
-        syn = table.get("synapses")
-        if not isinstance(syn, dict):
-            raise fail(f"{where}.synapses", "expected an object of columns")
-        for key in columns:
-            col = syn.get(key)
-            if not isinstance(col, list):
-                raise fail(f"{where}.synapses", f"missing column '{key}'")
-            columns[key].extend(col)
-        if len({len(syn[k]) for k in columns}) > 1:
-            raise fail(f"{where}.synapses", "columns pre, post, weight, delay differ in length")
-        raw_routes = table.get("routes", {})
-        if not isinstance(raw_routes, dict):
-            raise fail(f"{where}.routes", "expected an object")
-        for key, dests in raw_routes.items():
-            if not isinstance(dests, list):
-                raise fail(f"{where}.routes", f"neuron {key}: expected a list of cores")
-            routes[int(key)] = set(dests)
-        for post in syn["post"]:
-            if post not in rows or core_of[post] != c:
-                raise fail(f"{where}.synapses", f"synapse target {post!r} is not a neuron of core {c}")
-    if sorted(rows) != list(range(len(rows))):
-        raise fail("cores", f"neuron ids must be 0..{len(rows) - 1}")
-    names = [rows[i]["name"] for i in range(len(rows))]
-    for pre, post in zip(columns["pre"], columns["post"], strict=True):
-        if not isinstance(pre, int) or pre not in rows:
-            raise fail("synapses", f"unknown source neuron id {pre!r}")
-        src, dst = core_of[pre], core_of[post]
-        if src != dst and dst not in routes.get(pre, ()):
-            raise fail(f"cores[{src}].routes",
-                       f"neuron '{names[pre]}' has a synapse to core {dst} but no route there")
-    flat = {
-        "format": "spikec-network", "version": 1, "name": doc.get("name", "netlist"),
-        "neurons": [rows[i] for i in range(len(rows))],
-        "synapses": columns,
-        "probes": doc.get("probes", []),
-        "stimuli": doc.get("stimuli", {}),
-    }
-    net = network_from_dict(flat, source)
-    target = doc.get("target")
+    tables = _read_tables(cores, version, fail)
+    ids = _int_array([row["id"] for row in tables.rows])
+    n = len(tables.rows)
+    order = np.argsort(ids) if ids is not None else None
+    if ids is None or order is None or not np.array_equal(ids[order], np.arange(n)):
+        raise fail("cores", f"neuron ids must be 0..{n - 1}")
+    core_of = np.array(tables.core, dtype=np.int64)[order]
+    where = _RowPaths(core_of, np.array(tables.pos, dtype=np.int64)[order])
+    rows = _read_rows([tables.rows[i] for i in order.tolist()], where, version, fail)
+    pre, post, weight, delay = _read_synapses(tables, core_of, rows.names, len(cores), fail)
+    net = Network(str(doc.get("name", "netlist")))
+    try:
+        _add_neurons(net, rows, fail)
+        net.add_synapses(pre, post, weight, delay)
+        _add_probes_and_stimuli(net, doc, fail)
+    except NetworkFileError:
+        raise
+    except SpikecError as exc:
+        raise NetworkFileError(f"{source}: {exc.message}", exc.location) from None
+    _check_chips(net, doc.get("target"), version, tables.chips, core_of, fail)
+    return net, Placement(core_of, len(cores), net)
+
+
+def _check_chips(net: Network, target: Any, version: int, chips: dict[int, Any], core_of: np.ndarray,
+                 fail: _Fail) -> None:
+    """Version 2 on a linear-leak target: every neuron has chip registers, and each
+    ``chip`` object is the chip form of its row."""
     if version != 1 and isinstance(target, dict) and target.get("linear_leak") is True:
-        for nid in range(len(rows)):
-            if nid not in chips and not rows[nid].get("input"):
-                raise fail(f"cores[{core_of[nid]}].neurons",
-                           f"neuron '{names[nid]}': target '{target.get('name')}' has a linear leak, but the"
-                           " neuron has no 'chip' registers")
+        has = np.zeros(len(net), dtype=bool)
+        has[list(chips)] = True
+        missing = np.flatnonzero(~has & ~net.is_input)
+        if len(missing):
+            i = int(missing[0])
+            raise fail(f"cores[{core_of[i]}].neurons",
+                       f"neuron '{net.name_of(i)}': target '{target.get('name')}' has a linear leak, but the"
+                       " neuron has no 'chip' registers")
     for nid, chip in sorted(chips.items()):
         where = f"cores[{core_of[nid]}].neurons"
-        if rows[nid].get("input"):
-            raise fail(where, f"input '{names[nid]}' has no chip registers, got 'chip'")
+        name = net.name_of(nid)
+        if net.is_input[nid]:
+            raise fail(where, f"input '{name}' has no chip registers, got 'chip'")
         try:
-            expected = chip_neuron(net, names[nid]).to_dict()
+            expected = chip_neuron(net, name).to_dict()
         except SpikecError as exc:
             raise fail(where, exc.message) from None
         if chip != expected:
-            raise fail(where, f"neuron '{names[nid]}': chip registers {json.dumps(chip)} do not match its"
+            raise fail(where, f"neuron '{name}': chip registers {json.dumps(chip)} do not match its"
                               f" parameters, which give {json.dumps(expected)}")
-    placement = Placement({names[i]: core_of[i] for i in range(len(rows))}, len(cores))
-    return net, placement
 
 
 def _list(table: dict[str, Any], key: str, where: str, fail: Any) -> list[Any]:

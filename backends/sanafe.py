@@ -36,18 +36,23 @@ import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spikec.chip.placement import Placement
+from spikec.chip.placement import Placement, edge_order
 from spikec.chip.target import Target
 from spikec.errors import ExportError
-from spikec.ir.analysis import drive_bounds, potential_bounds, scale_for
-from spikec.ir.network import Network, Neuron, PoissonRate, SpikeTimes
+from spikec.ir.analysis import (
+    drive_bounds_all,
+    in_synapses,
+    integer_scales,
+    potential_bounds_all,
+    scaled_values,
+)
+from spikec.ir.network import Network, PoissonRate, SpikeTimes
 from spikec.ir.serialize import write_text_atomic
 
 #: The name of earlier releases.
@@ -72,15 +77,20 @@ _TN_INPUTS = """            - name: truenorth_inputs[0..255]
 
 @dataclass
 class SanafeModel:
-    """SANA-FE's view of a placed network: groups ``in`` (inputs) and ``n`` (neurons)."""
+    """SANA-FE's view of a placed network: groups ``in`` (inputs) and ``n`` (neurons).
+
+    ``edges`` holds the synapses as arrays ``(pre, post, weight)``: neuron indices
+    into ``address`` and the scaled weights, in edge order."""
 
     arch: str
     name: str
     inputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     neurons: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    edges: list[tuple[str, str, float]] = field(default_factory=list)
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
     mappings: list[tuple[str, str, str | None]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # SANA-FE address -> spikec name
+    address: list[str] = field(default_factory=list)  # spikec neuron index -> SANA-FE address
     bound_steps: int | None = None
     cores: int | None = None
 
@@ -93,12 +103,14 @@ def _core_address(arch: str, core: int) -> str:
     return f"{core // 4}.{core % 4}" if arch == "loihi" else f"{core}.0"
 
 
-def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | None) -> dict[str, list[int]]:
-    trains: dict[str, list[int]] = {}
+def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | None) -> list[list[int]]:
+    """Each input's spike train (0/1 per step), in network order."""
+    trains = []
+    stimuli = net.stimuli
     for name in net.inputs():
         given = (inputs or {}).get(name)
         if given is None:
-            stim = net.stimuli.get(name)
+            stim = stimuli.get(name)
             if isinstance(stim, PoissonRate):
                 raise ExportError(f"input '{name}': a Poisson stimulus draws from spikec's random streams;"
                                   " give its spike steps with --input instead")
@@ -108,38 +120,70 @@ def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | N
         length = steps if steps is not None else (max(times) + 1 if times else 0)
         row = [0] * length
         for t in times:
-            if t < length:
+            if 0 <= t < length:
                 row[t] = 1
-        trains[name] = row
+        trains.append(row)
     return trains
 
 
-def _lif_params(net: Network, n: Neuron, steps: int | None) -> tuple[dict[str, Any], Fraction]:
-    if n.decay not in (0.0, 1.0):
-        raise ExportError(
-            f"neuron '{n.name}': SANA-FE's Loihi model truncates the potential to 1/64 every step,"
-            f" so a decay of {n.decay:g} (neither 0 nor 1) is not exact")
-    if n.decay == 1.0 and n.reset != 0.0:
-        raise ExportError(
-            f"neuron '{n.name}': SANA-FE's Loihi model leaks the reset value too; with decay 1 the"
-            f" reset {n.reset:g} would be lost (only reset 0 is exact)")
-    weights = [w for _, _, w in net.graph.in_edges(n.name, data="weight")]
-    scale = scale_for(weights + [n.threshold, n.reset, n.bias, n.v0])
-    low, high = potential_bounds(n, *drive_bounds(net, n.name))
-    reach = max(abs(low), abs(high))
-    if not math.isfinite(reach) and steps is not None:
-        reach = abs(n.v0) + abs(n.reset) + steps * (abs(n.bias) + sum(abs(w) for w in weights))
-    if math.isfinite(reach) and reach * scale >= _INT_LIMIT:
-        raise ExportError(
-            f"neuron '{n.name}': at integer scale {float(scale):g} its potential may reach"
-            f" {float(reach * scale):g}, past SANA-FE's int range for 64 * V (2**31)")
+def _first_problem(net: Network, idx: np.ndarray, checks: list[tuple[np.ndarray, Any]]) -> None:
+    """Raise the :class:`ExportError` of the first neuron of ``idx`` (network order) that
+    fails a check; a neuron failing several gets the first check's message."""
+    hit = np.zeros(len(idx), dtype=bool)
+    for bad, _ in checks:
+        hit |= bad
+    if hit.any():
+        k = int(np.flatnonzero(hit)[0])
+        message = next(m for bad, m in checks if bad[k])
+        raise ExportError(f"neuron '{net.name_of(int(idx[k]))}': {message(k)}")
 
-    def s(x: float) -> float:
-        return float(Fraction(x) * scale)
 
-    attrs = {"threshold": s(n.threshold) - 0.5, "reset": s(n.reset), "bias": s(n.bias),
-             "leak_decay": 1.0 - n.decay, "potential": s(n.v0)}
-    return attrs, scale
+def _lif_neurons(net: Network, idx: np.ndarray, steps: int | None) -> tuple[list[dict[str, Any]],
+                                                                           np.ndarray, np.ndarray]:
+    """Loihi soma attributes of neurons ``idx`` (the non-inputs), and every
+    neuron's integer scale as :func:`~spikec.ir.analysis.integer_scales` gives it.
+
+    Each neuron is scaled by the positive factor that makes its incoming weights,
+    threshold, reset, bias and ``v0`` the smallest integers with the same ratios; the
+    scaled values are exact (rounded once, as ``float(Fraction(x) * scale)``)."""
+    n = len(net)
+    decay, reset = net.decay[idx], net.reset[idx]
+    in_order, _ = in_synapses(net)
+    params = [net.threshold[idx], reset, net.bias[idx], net.v0[idx]]
+    groups = np.concatenate([net.post[in_order].astype(np.int64), np.tile(idx, 4)])
+    odd, low = integer_scales(groups, np.concatenate([net.weight[in_order], *params]), n)
+    with np.errstate(over="ignore", under="ignore"):
+        scale = np.where(odd[idx] == 0, 1.0, np.ldexp(1.0 / np.where(odd[idx] == 0, 1, odd[idx]),
+                                                       np.clip(-low[idx], -2000, 2000).astype(np.int32)))
+    drive_max, drive_min = drive_bounds_all(net)
+    lo, hi = potential_bounds_all(net, drive_max[idx], drive_min[idx], idx)
+    reach = np.maximum(np.abs(lo), np.abs(hi))
+    if steps is not None and not np.isfinite(reach).all():
+        weights = net.weight[in_order].tolist()
+        _, indptr = in_synapses(net)
+        for k in np.flatnonzero(~np.isfinite(reach)).tolist():
+            i = int(idx[k])
+            total = sum(abs(w) for w in weights[indptr[i]:indptr[i + 1]])
+            reach[k] = abs(net.v0[i]) + abs(net.reset[i]) + steps * (abs(net.bias[i]) + total)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled_reach = reach * scale
+    p = net.p[idx]
+    _first_problem(net, idx, [
+        (p != 1.0, lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
+        (~np.isin(decay, (0.0, 1.0)),
+         lambda k: f"SANA-FE's Loihi model truncates the potential to 1/64 every step, so a decay of"
+                   f" {decay[k]:g} (neither 0 nor 1) is not exact"),
+        ((decay == 1.0) & (reset != 0.0),
+         lambda k: f"SANA-FE's Loihi model leaks the reset value too; with decay 1 the reset {reset[k]:g}"
+                   " would be lost (only reset 0 is exact)"),
+        (np.isfinite(reach) & (scaled_reach >= _INT_LIMIT),
+         lambda k: f"at integer scale {scale[k]:g} its potential may reach {scaled_reach[k]:g}, past"
+                   " SANA-FE's int range for 64 * V (2**31)"),
+    ])
+    th, rs, bs, v0 = (scaled_values(x, odd[idx], low[idx]).tolist() for x in params)
+    attrs = [{"threshold": t - 0.5, "reset": r, "bias": b, "leak_decay": 1.0 - d, "potential": v}
+             for t, r, b, d, v in zip(th, rs, bs, decay.tolist(), v0, strict=True)]
+    return attrs, odd, low
 
 
 def build_sanafe(net: Network, placement: Placement, target: Target, steps: int | None = None,
@@ -149,44 +193,50 @@ def build_sanafe(net: Network, placement: Placement, target: Target, steps: int 
     if arch is None:
         raise ExportError(f"target '{target.name}' models no SANA-FE architecture;"
                           " use --target sanafe-loihi or --target sanafe-truenorth")
-    if not any(not n.is_input for n in net.neurons()):
+    is_input = net.is_input
+    if bool(is_input.all()):
         raise ExportError(f"network '{net.name}' has no (non-input) neurons; SANA-FE needs at least one")
     model = SanafeModel(arch, net.name, bound_steps=steps, cores=placement.num_cores)
+    core = placement.core_array(net)
     trains = _input_trains(net, steps, inputs)
-    address: dict[str, str] = {}
-    scales: dict[str, Fraction] = {}
-    input_slots: dict[int, int] = {}
-    for n in net.neurons():
-        core = placement.core[n.name]
-        where = _core_address(arch, core)
-        if n.is_input:
-            addr = f"in.{len(model.inputs)}"
-            model.inputs.append((addr, {"spikes": trains[n.name]}))
-            slot = input_slots.get(core, 0)
-            input_slots[core] = slot + 1
-            unit = "loihi_inputs" if arch == "loihi" else "truenorth_inputs"
-            model.mappings.append((addr, where, f"{unit}[{slot}]"))
-        else:
-            if n.p != 1.0:
-                raise ExportError(f"neuron '{n.name}': SANA-FE has no Bernoulli firing (p = {n.p:g})")
-            addr = f"n.{len(model.neurons)}"
-            if arch == "loihi":
-                attrs, scales[n.name] = _lif_params(net, n, steps)
-            else:
-                if n.decay != 0.0 or n.v0 != 0.0:
-                    raise ExportError(f"neuron '{n.name}': SANA-FE's TrueNorth model has no multiplicative"
-                                      " leak and no initial potential (decay and v0 must be 0)")
-                attrs = {"threshold": n.threshold, "reset": n.reset, "bias": n.bias}
-                scales[n.name] = Fraction(1)
-            model.neurons.append((addr, attrs))
-            model.mappings.append((addr, where, None))
-        address[n.name] = addr
-        model.names[addr] = n.name
-    for pre, post, data in net.graph.edges(data=True):
-        if data["delay"] != 1:
-            raise ExportError(f"synapse {pre} -> {post}: delay {data['delay']}; SANA-FE's synapses deliver"
-                              " after 1 step only (run the delay-legalize pass)")
-        model.edges.append((address[pre], address[post], float(Fraction(data["weight"]) * scales[post])))
+    names = net.names()
+    rank = np.where(is_input, np.cumsum(is_input) - 1, np.cumsum(~is_input) - 1).tolist()
+    model.address = [f"in.{r}" if inp else f"n.{r}" for r, inp in zip(rank, is_input.tolist(), strict=True)]
+    model.names = dict(zip(model.address, names, strict=True))
+    # Inputs take the input units of their core in network order.
+    ins = np.flatnonzero(is_input)
+    by_core = np.argsort(core[ins], kind="stable")
+    slot = np.empty(len(ins), dtype=np.int64)
+    slot[by_core] = np.arange(len(ins)) - np.searchsorted(core[ins][by_core], core[ins][by_core])
+    unit = "loihi_inputs" if arch == "loihi" else "truenorth_inputs"
+    soma = dict(zip(ins.tolist(), [f"{unit}[{k}]" for k in slot.tolist()], strict=True))
+    where = {c: _core_address(arch, c) for c in np.unique(core).tolist()}
+    model.mappings = [(a, where[c], soma.get(i)) for i, (a, c) in enumerate(zip(model.address, core.tolist(),
+                                                                                   strict=True))]
+    model.inputs = [(model.address[i], {"spikes": t}) for i, t in zip(ins.tolist(), trains, strict=True)]
+    idx = np.flatnonzero(~is_input)
+    p = net.p[idx]
+    if arch == "loihi":
+        attrs, odd, low = _lif_neurons(net, idx, steps)
+    else:
+        _first_problem(net, idx, [
+            (p != 1.0, lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
+            ((net.decay[idx] != 0.0) | (net.v0[idx] != 0.0),
+             lambda k: "SANA-FE's TrueNorth model has no multiplicative leak and no initial potential"
+                       " (decay and v0 must be 0)")])
+        columns = (net.threshold[idx].tolist(), net.reset[idx].tolist(), net.bias[idx].tolist())
+        attrs = [{"threshold": t, "reset": r, "bias": b} for t, r, b in zip(*columns, strict=True)]
+        odd = low = np.zeros(0, dtype=np.int64)
+    model.neurons = list(zip([model.address[i] for i in idx.tolist()], attrs, strict=True))
+    order = edge_order(net)
+    pre, post, delay = net.pre[order], net.post[order], net.delay[order]
+    late = np.flatnonzero(delay != 1)
+    if len(late):
+        j = int(late[0])
+        raise ExportError(f"synapse {names[pre[j]]} -> {names[post[j]]}: delay {int(delay[j])}; SANA-FE's"
+                          " synapses deliver after 1 step only (run the delay-legalize pass)")
+    weight = scaled_values(net.weight[order], odd[post], low[post]) if arch == "loihi" else net.weight[order]
+    model.edges = (pre.astype(np.int64), post.astype(np.int64), np.array(weight, dtype=np.float64))
     return model
 
 
@@ -205,8 +255,11 @@ def render_sanafe(model: SanafeModel) -> str:
                 f"{k}: [{', '.join(map(str, v))}]" if isinstance(v, list) else f"{k}: {_num(v)}"
                 for k, v in attrs.items())
             lines.append(f"        - {addr.split('.')[1]}: {{{body}}}")
-    lines.append("  edges:" if model.edges else "  edges: []")
-    lines += [f"    - {a} -> {b}: {{weight: {_num(w)}}}" for a, b, w in model.edges]
+    pre, post, weight = model.edges
+    lines.append("  edges:" if len(pre) else "  edges: []")
+    address = model.address
+    lines += [f"    - {address[a]} -> {address[b]}: {{weight: {_num(w)}}}"
+              for a, b, w in zip(pre.tolist(), post.tolist(), weight.tolist(), strict=True)]
     lines.append("mappings:")
     for addr, core, soma in model.mappings:
         extra = f", soma: \"{soma}\"" if soma else ""

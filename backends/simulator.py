@@ -11,7 +11,8 @@ One step t has four phases, for all non-input neurons and all trials at once:
    ``(t + d) mod L`` of the target, for each synapse ``(j -> i, w, d)``.
 
 Data layout. Synapses sit in CSR order by presynaptic neuron (no dense
-N x N matrix); each entry stores ``d * N + post`` so delivery is a gather
+N x N matrix), which is the order the IR keeps them in, so compiling a
+network is a few array copies of its columns; each entry stores ``d * N + post`` so delivery is a gather
 of the spiking rows plus one scatter-add into the ring buffer, shaped
 ``(trials, L, N)`` with ``L = max delay + 1``. The bias rides in the ring:
 a consumed slot is refilled with the bias rather than zeros. The work per
@@ -33,6 +34,7 @@ made in blocks of steps, which yields the same numbers as one call per step.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +42,8 @@ from typing import Any
 import numpy as np
 
 from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
-from spikec.errors import SimulationError, did_you_mean
+from spikec.errors import NetworkError, SimulationError, did_you_mean
+from spikec.ir.binary import name_columns
 from spikec.ir.network import Network
 from spikec.ir.verify import verify
 
@@ -70,7 +73,61 @@ def _size(n: float) -> str:
     return f"{int(n)} bytes"
 
 
-@dataclass
+class _Recording:
+    """One recorded quantity: ``data[k]`` (trials, steps) belongs to neuron ``neurons[k]``
+    (its index at the run). Names come from a snapshot of the name table taken then,
+    turned into strings only when asked for."""
+
+    __slots__ = ("data", "neurons", "_size", "_bases", "_base", "_elem", "_names", "_row", "_pos")
+
+    def __init__(self, data: np.ndarray, neurons: np.ndarray, net: Network) -> None:
+        bases, base, elem = name_columns(net)
+        self.data = data
+        self.neurons = neurons
+        self._size = len(net)
+        self._bases = list(bases) if len(neurons) else []
+        self._base, self._elem = base[neurons], elem[neurons]
+        self._names: list[str] | None = None
+        self._row: dict[str, int] | None = None
+        self._pos: np.ndarray | None = None
+
+    def names(self) -> list[str]:
+        if self._names is None:
+            bases = self._bases
+            self._names = [bases[b] if e < 0 else f"{bases[b]}[{e}]"
+                           for b, e in zip(self._base.tolist(), self._elem.tolist(), strict=True)]
+        return self._names
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.names(), self.data, strict=True))
+
+    def rows(self, ref: Any) -> np.ndarray:
+        """Rows of the neurons ``ref`` names: a name, names, or neuron indices (at the run)."""
+        if isinstance(ref, (str, int, np.integer)):
+            ref = [ref]
+        if isinstance(ref, (range, np.ndarray)) or (isinstance(ref, Sequence) and len(ref) and
+                                                     not isinstance(ref[0], str)):
+            idx = np.asarray(ref, dtype=np.int64).reshape(-1)
+            if self._pos is None:
+                self._pos = np.full(self._size, -1, dtype=np.int64)
+                self._pos[self.neurons] = np.arange(len(self.neurons))
+            bad = (idx < 0) | (idx >= self._size)
+            rows = np.where(bad, -1, self._pos[np.where(bad, 0, idx)])
+            missing = np.flatnonzero(rows < 0)
+            if len(missing):
+                raise SimulationError(f"neuron {int(idx[missing[0]])} was not recorded")
+            return rows
+        if self._row is None:
+            self._row = {name: k for k, name in enumerate(self.names())}
+        names = list(ref)
+        out = np.fromiter((self._row.get(name, -1) for name in names), dtype=np.int64, count=len(names))
+        missing = np.flatnonzero(out < 0)
+        if len(missing):
+            name = names[int(missing[0])]
+            raise SimulationError(f"'{name}' was not recorded{did_you_mean(name, self._row)}")
+        return out
+
+
 class SimResult:
     """What a simulation recorded.
 
@@ -78,35 +135,80 @@ class SimResult:
     ``potentials[name]`` (when asked) a float array of the same shape holding
     the potential *after integration* at each step, the value compared with
     the threshold. ``synaptic_events`` counts spikes times outgoing synapses
-    delivered within the run.
+    delivered within the run. The dicts are built on first use; for many
+    neurons at once read :meth:`spikes_of` / :meth:`potentials_of`, which
+    return one array (neurons, trials, steps) without a Python object per neuron.
     """
 
-    steps: int
-    trials: int
-    seed: int
-    spikes: dict[str, np.ndarray]
-    potentials: dict[str, np.ndarray] = field(default_factory=dict)
-    trial_offset: int = 0
-    synaptic_events: int = 0
+    def __init__(self, steps: int, trials: int, seed: int,
+                 spikes: Mapping[str, np.ndarray] | _Recording,
+                 potentials: Mapping[str, np.ndarray] | _Recording | None = None,
+                 trial_offset: int = 0, synaptic_events: int = 0) -> None:
+        self.steps = steps
+        self.trials = trials
+        self.seed = seed
+        self.trial_offset = trial_offset
+        self.synaptic_events = synaptic_events
+        self._rec = spikes if isinstance(spikes, _Recording) else None
+        self._pot = potentials if isinstance(potentials, _Recording) else None
+        self._spikes = None if self._rec is not None else dict(spikes)  # type: ignore[arg-type]
+        self._potentials = None if self._pot is not None else dict(potentials or {})  # type: ignore[arg-type]
+
+    @property
+    def spikes(self) -> dict[str, np.ndarray]:
+        """``{name: (trials, steps) bool}`` of every recorded neuron."""
+        if self._spikes is None:
+            assert self._rec is not None
+            self._spikes = self._rec.as_dict()
+        return self._spikes
+
+    @property
+    def potentials(self) -> dict[str, np.ndarray]:
+        """``{name: (trials, steps) float}`` of the neurons whose potentials were recorded."""
+        if self._potentials is None:
+            assert self._pot is not None
+            self._potentials = self._pot.as_dict()
+        return self._potentials
+
+    @property
+    def recorded(self) -> np.ndarray:
+        """The network indices (at the run) of the recorded neurons, in record order."""
+        if self._rec is None:
+            raise SimulationError("this result holds no neuron indices (it was made from names)")
+        return self._rec.neurons
+
+    def spikes_of(self, neurons: Any) -> np.ndarray:
+        """The spikes of ``neurons`` (a name, names, or network indices) as one bool array
+        (neurons, trials, steps)."""
+        return self._select(self._rec, self.spikes if self._rec is None else {}, neurons, bool)
+
+    def potentials_of(self, neurons: Any) -> np.ndarray:
+        """The recorded potentials of ``neurons`` as one array (neurons, trials, steps)."""
+        return self._select(self._pot, self.potentials if self._pot is None else {}, neurons, float)
+
+    def _select(self, rec: _Recording | None, given: Mapping[str, np.ndarray], neurons: Any,
+                dtype: type) -> np.ndarray:
+        if rec is not None:
+            return rec.data[rec.rows(neurons)]
+        names = [neurons] if isinstance(neurons, str) else list(neurons)
+        missing = [n for n in names if n not in given]
+        if missing:
+            raise SimulationError(f"'{missing[0]}' was not recorded{did_you_mean(str(missing[0]), given)}")
+        shape = (0, self.trials, self.steps)
+        return np.stack([given[n] for n in names]) if names else np.zeros(shape, dtype=dtype)
 
     def spike_times(self, name: str) -> list[list[int]]:
         """Sorted spike steps of ``name``, one list per trial."""
-        if name not in self.spikes:
-            raise SimulationError(
-                f"'{name}' was not recorded{did_you_mean(name, self.spikes)}"
-            )
-        return [np.flatnonzero(row).tolist() for row in self.spikes[name]]
+        return [np.flatnonzero(row).tolist() for row in self.spikes_of(name)[0]]
 
     @property
     def times(self) -> dict[str, list[list[int]]]:
         """``{name: spike_times(name)}`` for every recorded neuron."""
-        return {name: self.spike_times(name) for name in self.spikes}
+        return {name: [np.flatnonzero(row).tolist() for row in rows] for name, rows in self.spikes.items()}
 
     def __repr__(self) -> str:
-        return (
-            f"<SimResult steps={self.steps} trials={self.trials} seed={self.seed}"
-            f" recorded={len(self.spikes)}>"
-        )
+        count = len(self._rec.neurons) if self._rec is not None else len(self.spikes)
+        return f"<SimResult steps={self.steps} trials={self.trials} seed={self.seed} recorded={count}>"
 
 
 @dataclass
@@ -122,8 +224,7 @@ class _Run:
     pot_idx: np.ndarray
     rngs: list[np.random.Generator]
     indptr: np.ndarray
-    post: np.ndarray
-    delay: np.ndarray
+    offset: np.ndarray  # delay * N + post, per synapse in CSR order
     weight: np.ndarray
     ring_len: int
     bar: Any
@@ -139,8 +240,13 @@ class _Run:
 
 ENGINES = ("auto", "numpy", "numba")
 # Below this much work (neurons x steps x trials) "auto" uses numpy: loading the
-# compiled kernel costs more than it saves.
+# compiled kernel costs more than it saves. The first use in a process pays for importing
+# numba and loading the cached kernel (about 0.4-0.8 s measured here, against about 25 ns a
+# neuron-step for numpy and 9 for the kernel on the sim_throughput network), so until the
+# kernel is loaded the break-even is higher.
 _KERNEL_WORK = 2_000_000
+_KERNEL_WORK_COLD = 40_000_000
+_KERNEL_MODULE = "spikec.backends._kernel"
 
 
 def _choose_engine(engine: str, work: int) -> Any:
@@ -151,7 +257,8 @@ def _choose_engine(engine: str, work: int) -> Any:
             f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)};"
             f" expected one of {', '.join(ENGINES)}"
         )
-    if engine == "numpy" or (engine == "auto" and work < _KERNEL_WORK):
+    threshold = _KERNEL_WORK if _KERNEL_MODULE in sys.modules else _KERNEL_WORK_COLD
+    if engine == "numpy" or (engine == "auto" and work < threshold):
         return None
     try:
         from spikec.backends._kernel import run_block
@@ -168,68 +275,60 @@ class Simulator:
     """A network compiled to arrays, ready to run many times.
 
     ``Simulator(net).run(steps, ...)`` is what :func:`simulate` does; keep
-    the object to skip recompiling when running the same network again.
+    the object to skip recompiling when running the same network again. It
+    compiles the network as it is now: after editing the network, make a new one.
     """
 
     def __init__(self, net: Network) -> None:
         verify(net)
         self.net = net
-        neurons = net.neurons()
-        self.names = [n.name for n in neurons]
-        self.index = {name: i for i, name in enumerate(self.names)}
-        n = len(neurons)
-        self.n = n
-        self.is_input = np.array([x.is_input for x in neurons], dtype=bool)
+        self.n = len(net)
+        self.num_synapses = net.num_synapses
+        # Every array is a copy: later edits of the network do not reach a compiled Simulator.
+        is_input = np.array(net.is_input)
+        self.is_input = is_input
         # Input neurons never cross an infinite threshold; their raster sets their spikes.
-        self.threshold = np.array(
-            [np.inf if x.is_input else x.threshold for x in neurons], dtype=float
-        )
-        self.keep = np.array([1.0 - x.decay for x in neurons], dtype=float)
-        self.reset = np.array([x.reset for x in neurons], dtype=float)
-        self.bias = np.array([0.0 if x.is_input else x.bias for x in neurons], dtype=float)
-        self.v0 = np.array([0.0 if x.is_input else x.v0 for x in neurons], dtype=float)
-        p = np.array([1.0 if x.is_input else x.p for x in neurons], dtype=float)
+        self.threshold = np.where(is_input, np.inf, net.threshold)
+        self.keep = 1.0 - net.decay
+        self.reset = np.array(net.reset)
+        self.bias = np.where(is_input, 0.0, net.bias)
+        self.v0 = np.where(is_input, 0.0, net.v0)
+        p = np.where(is_input, 1.0, net.p)
         self.stochastic = np.flatnonzero(p < 1.0)
         self.p_stochastic = p[self.stochastic]
-        self.input_idx = np.array([self.index[name] for name in net.inputs()], dtype=np.int64)
-
-        # Walk the adjacency once: nodes come in index order, so synapses come
-        # out grouped by presynaptic neuron (CSR order) with no sort.
-        counts = np.zeros(n, dtype=np.int64)
-        post: list[int] = []
-        weight: list[float] = []
-        delay: list[int] = []
-        index = self.index
-        for a, nbrs in net.graph.adjacency():
-            before = len(post)
-            for b, keyed in nbrs.items():
-                ib = index[b]
-                for data in keyed.values():
-                    post.append(ib)
-                    weight.append(data["weight"])
-                    delay.append(data["delay"])
-            counts[index[a]] = len(post) - before
-        # Synapses stay in network order within each row: measured on the benchmark
-        # network, sorting rows by (delay, post) or by post made delivery slower.
-        self.pre = np.repeat(np.arange(n, dtype=np.int64), counts)
-        self.post = np.array(post, dtype=np.int64)
-        # A delay past 2**62 steps can never deliver; clamp so it fits in int64.
-        self.delay = np.minimum(np.array(delay, dtype=object), 2**62).astype(np.int64) if any(
-            d > 2**62 for d in delay
-        ) else np.array(delay, dtype=np.int64)
-        self.weight = np.array(weight, dtype=float)
+        self.input_idx = net.input_indices()
+        # The IR keeps synapses grouped by presynaptic neuron, insertion order within a
+        # group: the CSR order, and the order same-step inputs are added in. Measured on
+        # the benchmark network, sorting rows by (delay, post) or by post made delivery slower.
+        self.indptr = np.array(net.csr(), dtype=np.int64)
+        self.post = net.post.astype(np.int64)
+        self.delay = np.array(net.delay)  # a run keeps the synapses with delay < steps only
+        self.weight = np.array(net.weight, dtype=np.float64)
+        self._max_delay = int(self.delay.max()) if len(self.delay) else 0
+        self._offset: dict[Any, np.ndarray] = {}
+        self._probed: tuple[tuple[int, ...], np.ndarray] | None = None
 
     def _csr(self, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """CSR arrays (indptr, post, delay, weight) of the synapses that can deliver
         within ``steps`` steps, and the ring length L = max delay + 1."""
+        if self._max_delay < steps:
+            return self.indptr, self.post, self.delay, self.weight, self._max_delay + 1
         keep = self.delay < steps
-        pre, post, w, d = self.pre, self.post, self.weight, self.delay
-        if not keep.all():
-            pre, post, w, d = pre[keep], post[keep], w[keep], d[keep]
+        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept_before[1:])
+        d = self.delay[keep]
         ring_len = (int(d.max()) if len(d) else 0) + 1
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pre, minlength=self.n), out=indptr[1:])
-        return indptr, post, d, w, ring_len
+        return kept_before[self.indptr], self.post[keep], d, self.weight[keep], ring_len
+
+    def _offsets(self, post: np.ndarray, delay: np.ndarray, dtype: Any) -> np.ndarray:
+        """``delay * N + post`` as ``dtype``; kept between runs when every synapse delivers."""
+        full = post is self.post
+        if full and dtype in self._offset:
+            return self._offset[dtype]
+        out = (delay * self.n + post).astype(dtype, copy=False)
+        if full:
+            self._offset[dtype] = out
+        return out
 
     def run(
         self,
@@ -238,8 +337,8 @@ class Simulator:
         currents: Mapping[str, Any] | None = None,
         seed: int = 0,
         trials: int = 1,
-        record: str | Iterable[str] | None = None,
-        potentials: bool | Iterable[str] = False,
+        record: str | Iterable[str] | np.ndarray | range | None = None,
+        potentials: bool | Iterable[str] | np.ndarray | range = False,
         trial_offset: int = 0,
         max_memory: int | None = None,
         progress: bool = False,
@@ -250,57 +349,58 @@ class Simulator:
         trials = _count("trials", trials, 1)
         trial_offset = _count("trial_offset", trial_offset, 0)
         seed = _count("seed", seed, 0)
-        rec_names = self._record_names(record)
+        if len(self.net) != self.n or self.net.num_synapses != self.num_synapses:
+            raise SimulationError("the network was edited after this Simulator was made; make a new one")
+        rec_idx = self._record(record)
         if potentials is True:
-            pot_names = list(rec_names)
+            pot_idx = rec_idx
         elif potentials is False:
-            pot_names = []
+            pot_idx = np.zeros(0, dtype=np.int64)
         else:
-            pot_names = self._check_names(list(potentials), "potentials")
+            pot_idx = self._resolve(potentials, "potentials")
         indptr, post, delay, weight, ring_len = self._csr(steps)
         n = self.n
         need = (
             8 * trials * n * (ring_len + 3)
-            + steps * trials * (len(rec_names) + 8 * len(pot_names) + len(self.input_idx))
+            + steps * trials * (len(rec_idx) + 8 * len(pot_idx) + len(self.input_idx))
             + 8 * steps * trials * len(currents or {})
         )
         limit = max_memory if max_memory is not None else _max_memory()
         if need > limit:
             raise SimulationError(
                 f"this simulation needs about {_size(need)} ({trials} trials x {n} neurons x"
-                f" {ring_len} delay slots, {len(rec_names)} recorded neurons x {steps} steps),"
+                f" {ring_len} delay slots, {len(rec_idx)} recorded neurons x {steps} steps),"
                 f" over the limit of {_size(limit)}; record fewer neurons, run fewer trials"
                 " at once, or raise max_memory / SPIKEC_MAX_MEMORY"
             )
         kernel = _choose_engine(engine, n * steps * trials)
-
+        # int32 cells when they fit: the kernel reads the synapse table every step
+        offset_type = np.int32 if kernel is not None and ring_len * n < 2**31 else np.int64
         plan = plan_inputs(self.net, steps, trials, inputs, seed, trial_offset)
-        cur_names, cur = plan_currents(self.net, steps, trials, currents)
+        cur_idx, cur = plan_currents(self.net, steps, trials, currents)
         run = _Run(
             steps=steps,
             trials=trials,
-            cur_idx=np.array([self.index[x] for x in cur_names], dtype=np.int64),
+            cur_idx=cur_idx,
             cur=cur,
             raster=plan.raster,
-            rec_idx=np.array([self.index[x] for x in rec_names], dtype=np.int64),
-            pot_idx=np.array([self.index[x] for x in pot_names], dtype=np.int64),
+            rec_idx=rec_idx,
+            pot_idx=pot_idx,
             rngs=[trial_rng(seed, trial_offset + b, NEURON_STREAM) for b in range(trials)],
             indptr=indptr,
-            post=post,
-            delay=delay,
+            offset=self._offsets(post, delay, offset_type),
             weight=weight,
             ring_len=ring_len,
             bar=_progress_bar(steps) if progress else None,
         )
-        if kernel is None:
+        if kernel is None or n == 0:  # the kernel needs a neuron (its ring has N columns)
             self._run_numpy(run)
         else:
             self._run_kernel(run, kernel)
         if run.bar is not None:
             run.bar.close()
-        spikes = {name: run.spikes_out[k] for k, name in enumerate(rec_names)}
-        pots = {name: run.pots_out[k] for k, name in enumerate(pot_names)}
-        return SimResult(steps, trials, seed, spikes, pots, trial_offset, run.events)
+        return SimResult(steps, trials, seed, _Recording(run.spikes_out, rec_idx, self.net),
+                         _Recording(run.pots_out, pot_idx, self.net), trial_offset, run.events)
 
     def _draw(self, run: _Run, rows: int) -> np.ndarray:
         """The next ``rows`` steps of uniforms: shape (rows, trials, stochastic neurons)."""
@@ -327,7 +427,7 @@ class Simulator:
         ring = np.broadcast_to(self.bias, (trials, ring_len, n)).copy()
         ring_flat = ring.reshape(-1)
         ln = ring_len * n
-        offset = run.delay * n + run.post
+        offset = run.offset
         trial_base = np.arange(trials, dtype=np.int64) * ln
         thr, keep = self.threshold, self.keep
         leaky = not np.all(keep == 1.0)
@@ -390,10 +490,6 @@ class Simulator:
 
         p = np.ones(n)
         p[self.stochastic] = self.p_stochastic
-        # delay * N + post in 4 bytes when it fits: the synapse table is read every step
-        span = run.ring_len * n
-        offset_type = np.int32 if span < 2**31 else np.int64
-        offset = (run.delay * n + run.post).astype(offset_type)
         events = np.zeros(trials, dtype=np.int64)
         no_draws = np.zeros((0, trials, 0))
         for t0, t1 in self._blocks(run):
@@ -402,28 +498,30 @@ class Simulator:
                 t0, t1, v, ring, self.bias, self.threshold, self.keep, self.reset,
                 positions(self.input_idx), positions(self.stochastic), p, draws, run.raster,
                 positions(run.cur_idx), run.cur, positions(run.rec_idx), run.spikes_out,
-                positions(run.pot_idx), run.pots_out, run.indptr, offset, run.weight, events,
+                positions(run.pot_idx), run.pots_out, run.indptr, run.offset, run.weight, events,
             )
         run.events += int(events.sum())
 
-    def _check_names(self, names: Sequence[str], what: str) -> list[str]:
-        for name in names:
-            if name not in self.index:
-                raise SimulationError(
-                    f"{what}: no neuron named '{name}'{did_you_mean(name, self.names)}"
-                )
-        return list(dict.fromkeys(names))
+    def _resolve(self, ref: Any, what: str) -> np.ndarray:
+        """Indices of the neurons ``ref`` names (first occurrences, in order)."""
+        try:
+            idx = self.net.resolve(ref, what)
+        except NetworkError as exc:
+            raise SimulationError(exc.message) from None
+        _, first = np.unique(idx, return_index=True)
+        return idx[np.sort(first)] if len(first) != len(idx) else idx
 
-    def _record_names(self, record: str | Iterable[str] | None) -> list[str]:
-        if record == "all":
-            return list(self.names)
+    def _record(self, record: Any) -> np.ndarray:
+        if isinstance(record, str) and record == "all":
+            return np.arange(self.n, dtype=np.int64)
         if record is None:
-            if self.net.probes:
-                return list(dict.fromkeys(n for p in self.net.probes for n in p.neurons))
-            return list(self.names)
-        if isinstance(record, str):
-            return self._check_names([record], "record")
-        return self._check_names(list(record), "record")
+            key = tuple(map(id, self.net.probes))
+            if self._probed is None or self._probed[0] != key:  # names looked up once per probe set
+                probed = [n for p in self.net.probes for n in p.neurons]
+                idx = self._resolve(probed, "record") if probed else np.arange(self.n, dtype=np.int64)
+                self._probed = (key, idx)
+            return self._probed[1]
+        return self._resolve(record, "record")
 
 
 def _count(what: str, value: Any, low: int) -> int:
@@ -450,9 +548,9 @@ def simulate(
     currents: Mapping[str, Any] | None = None,
     seed: int = 0,
     trials: int = 1,
-    record: str | Iterable[str] | None = None,
+    record: str | Iterable[str] | np.ndarray | range | None = None,
     *,
-    potentials: bool | Iterable[str] = False,
+    potentials: bool | Iterable[str] | np.ndarray | range = False,
     trial_offset: int = 0,
     max_memory: int | None = None,
     progress: bool = False,
@@ -470,9 +568,10 @@ def simulate(
       random streams of global trial ``trial_offset + k``, so a run split
       into shards by ``trial_offset`` reproduces the single run exactly.
     - ``record``: ``None`` (the probed neurons, or every neuron when the
-      network has no probes), ``"all"``, or a list of names.
+      network has no probes), ``"all"``, a name, a list of names, or neuron
+      indices (an integer array or range).
     - ``potentials``: ``True`` to record the potentials of the recorded
-      neurons, or a list of names.
+      neurons, or names / indices as for ``record``.
     - ``max_memory``: refuse (before allocating) a run needing more bytes.
     - ``progress``: show a progress bar over steps (tqdm).
     - ``engine``: ``"numba"`` (compiled kernel), ``"numpy"``, or ``"auto"``

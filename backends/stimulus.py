@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 
 from spikec.errors import SimulationError, did_you_mean
-from spikec.ir.network import Network, PoissonRate, SpikeTimes
+from spikec.ir.network import Network
 
 __all__ = ["trial_rng", "InputPlan", "plan_inputs", "plan_currents"]
 
 STIMULUS_STREAM = 0
 NEURON_STREAM = 1
+_SUGGEST_LIMIT = 20_000  # "did you mean" searches every name up to this many neurons
 
 
 def trial_rng(seed: int, trial: int, stream: int) -> np.random.Generator:
@@ -37,10 +38,11 @@ def trial_rng(seed: int, trial: int, stream: int) -> np.random.Generator:
 
 @dataclass
 class InputPlan:
-    """Spike rasters of the input neurons: ``raster[t, b, k]`` for input ``names[k]``."""
+    """Spike rasters of the input neurons: ``raster[t, b, k]`` for the input of index
+    ``neurons[k]`` (every input, in network order)."""
 
-    names: list[str]
-    raster: np.ndarray  # (steps, trials, len(names)) bool
+    neurons: np.ndarray
+    raster: np.ndarray  # (steps, trials, len(neurons)) bool
 
 
 def _as_times(name: str, value: Any) -> list[int]:
@@ -99,51 +101,64 @@ def plan_inputs(
     seed: int,
     trial_offset: int,
 ) -> InputPlan:
-    """Rasters for every input neuron: from ``inputs``, else its file stimulus, else silent."""
-    names = net.inputs()
-    position = {n: k for k, n in enumerate(names)}
-    raster = np.zeros((steps, trials, len(names)), dtype=bool)
+    """Rasters for every input neuron: from ``inputs``, else its file stimulus, else silent.
+
+    The Poisson stimuli are drawn, per trial, as one ``random((steps, k))`` over the k
+    inputs with a rate and no given spikes, in network order."""
+    neurons = net.input_indices()
+    column = np.full(len(net), -1, dtype=np.int64)
+    column[neurons] = np.arange(len(neurons))
+    raster = np.zeros((steps, trials, len(neurons)), dtype=bool)
     given = dict(inputs or {})
+    found: list[tuple[int, str]] = []
     for name in given:
-        if name not in position:
-            if name in net:
-                raise SimulationError(f"input '{name}' is a neuron, not an input neuron")
-            raise SimulationError(f"no input neuron named '{name}'{did_you_mean(name, names)}")
-    poisson: list[tuple[int, float]] = []
-    for name, k in position.items():
-        if name in given:
-            raster[:, :, k] = _raster_row(name, given[name], steps, trials).T
-            continue
-        stim = net.stimuli.get(name)
-        if isinstance(stim, SpikeTimes):
-            ts = [t for t in stim.times if t < steps]
-            raster[ts, :, k] = True
-        elif isinstance(stim, PoissonRate):
-            poisson.append((k, stim.rate))
-    if poisson and steps:
-        cols = np.array([k for k, _ in poisson])
-        rates = np.array([r for _, r in poisson])
+        i = net.index(name) if isinstance(name, str) and name in net else -1
+        if i < 0:
+            raise SimulationError(f"no input neuron named '{name}'{did_you_mean(str(name), net.inputs())}")
+        if column[i] < 0:
+            raise SimulationError(f"input '{name}' is a neuron, not an input neuron")
+        found.append((int(column[i]), name))
+    is_given = np.zeros(len(neurons), dtype=bool)
+    for k, name in sorted(found):
+        raster[:, :, k] = _raster_row(name, given[name], steps, trials).T
+        is_given[k] = True
+    # File spike times: inputs given one stimulus together share its tuple, so group by it.
+    groups: dict[int, tuple[tuple[int, ...], list[int]]] = {}
+    for i, times in net.stimulus_times.items():
+        groups.setdefault(id(times), (times, []))[1].append(i)
+    for times, members in groups.values():
+        cols = column[np.array(members, dtype=np.int64)]
+        cols = cols[~is_given[cols]]
+        ts = np.array([t for t in times if t < steps], dtype=np.int64)
+        if len(cols) and len(ts):
+            raster[np.ix_(ts, np.arange(trials), cols)] = True
+    rates = net.stimulus_rates[neurons]
+    poisson = np.flatnonzero(~np.isnan(rates) & ~is_given)
+    if len(poisson) and steps:
         for b in range(trials):
-            draws = trial_rng(seed, trial_offset + b, STIMULUS_STREAM).random((steps, len(cols)))
-            raster[:, b, cols] = draws < rates
-    return InputPlan(names, raster)
+            draws = trial_rng(seed, trial_offset + b, STIMULUS_STREAM).random((steps, len(poisson)))
+            raster[:, b, poisson] = draws < rates[poisson]
+    return InputPlan(neurons, raster)
 
 
 def plan_currents(
     net: Network, steps: int, trials: int, currents: Mapping[str, Any] | None
-) -> tuple[list[str], np.ndarray]:
-    """Injected currents as ``(names, I)`` with ``I[t, b, k]`` added to ``names[k]`` at step t.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Injected currents as ``(neurons, I)`` with ``I[t, b, k]`` added to neuron index
+    ``neurons[k]`` at step t.
 
     A value may be a number (every step), an array of shape (steps,) or (trials, steps).
     """
     names = list(currents or {})
     out = np.zeros((steps, trials, len(names)))
+    idx = np.zeros(len(names), dtype=np.int64)
+    is_input = net.is_input
     for k, name in enumerate(names):
-        if name not in net:
-            raise SimulationError(
-                f"current for unknown neuron '{name}'{did_you_mean(name, list(net))}"
-            )
-        if net[name].is_input:
+        if not isinstance(name, str) or name not in net:
+            shown = did_you_mean(str(name), net.names()) if len(net) <= _SUGGEST_LIMIT else ""
+            raise SimulationError(f"current for unknown neuron '{name}'{shown}")
+        idx[k] = net.index(name)
+        if is_input[idx[k]]:
             raise SimulationError(f"current for '{name}': input neurons have no potential")
         assert currents is not None
         try:
@@ -163,4 +178,4 @@ def plan_currents(
                 f"current for '{name}': shape {arr.shape} is none of (), ({steps},),"
                 f" ({trials}, {steps})"
             )
-    return names, out
+    return idx, out

@@ -207,6 +207,9 @@ class Measurement:
     step_counts: list[int] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Wall time of each whole run where it differs from ``run_times`` (cpp_standalone:
+    #: the binary, with loading its arrays and creating the synapses).
+    run_walls: list[float] = field(default_factory=list)
 
 
 def _maxrss_mb(who: int = resource.RUSAGE_SELF) -> float:
@@ -384,6 +387,7 @@ def run_brian2(cfg: BenchConfig, target: str, repeat: int) -> Measurement:
             with open(rusage_file) as f:
                 rss = json.load(f)["maxrss_kb"] / 1024.0
             meas.peak_rss_mb = max(meas.peak_rss_mb, rss)
+        meas.run_walls = walls
         meas.notes.append(
             f"brian2-cpp (first round): the binary ran {min(walls):.2f} s in all, of which the"
             " simulation loop"
@@ -533,6 +537,55 @@ def missing_modules(backend: str) -> list[str]:
     return [m for m in NEEDS[backend] if importlib.util.find_spec(m) is None]
 
 
+def worker_env(backend: str) -> dict[str, str]:
+    """Environment of a measuring subprocess: one BLAS/OpenMP thread, and one numba
+    thread except for ``spikec-numba-par``."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if backend == "spikec-numba-par":
+        env.pop("NUMBA_NUM_THREADS", None)
+    else:
+        env["NUMBA_NUM_THREADS"] = "1"
+    return env
+
+
+@dataclass
+class ChildOutput:
+    """What a measuring subprocess left behind: the JSON of its last result line
+    (``None`` if it printed none), a status (``ok``, ``timed out after ... s`` or
+    ``failed (exit N): <last line of stderr>``) and its exit code (``None`` on timeout)."""
+
+    payload: dict[str, Any] | None
+    status: str
+    returncode: int | None
+    stderr_tail: str = ""
+
+
+def run_child(cmd: Sequence[str], env: dict[str, str], timeout: float) -> ChildOutput:
+    """Run ``cmd`` and read the last ``RESULT_TAG`` line of its output, even when it
+    timed out or failed after printing one (workers may report partial results)."""
+    try:
+        proc = subprocess.run(
+            list(cmd), capture_output=True, text=True, timeout=timeout, env=env, check=False
+        )
+        out, err, code = proc.stdout, proc.stderr, proc.returncode
+        status = "ok" if code == 0 else ""
+    except subprocess.TimeoutExpired as exc:
+        def text(x: Any) -> str:
+            return x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+
+        out, err, code = text(exc.stdout), text(exc.stderr), None
+        status = f"timed out after {timeout:g} s"
+    payload = None
+    for line in reversed(out.splitlines()):
+        if line.startswith(RESULT_TAG):
+            payload = json.loads(line[len(RESULT_TAG):])
+            break
+    tail = (err.strip().splitlines() or ["(no output)"])[-1]
+    if not status:
+        status = f"failed (exit {code}): {tail[:160]}"
+    return ChildOutput(payload, status, code, tail)
+
+
 def spawn(args: argparse.Namespace, backend: str, trials: int) -> Measurement:
     """Run one measurement in a fresh subprocess and read its result."""
     cmd = [
@@ -544,22 +597,12 @@ def spawn(args: argparse.Namespace, backend: str, trials: int) -> Measurement:
     ]
     if args.no_heap_trace:
         cmd.append("--no-heap-trace")
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    if backend == "spikec-numba-par":
-        env.pop("NUMBA_NUM_THREADS", None)
-    else:
-        env["NUMBA_NUM_THREADS"] = "1"
-    try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=args.timeout, env=env, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return Measurement(backend, trials, status=f"timed out after {args.timeout:g} s")
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(RESULT_TAG):
-            return Measurement(**json.loads(line[len(RESULT_TAG):]))
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return Measurement(backend, trials, status=f"failed (exit {proc.returncode}): {tail[:160]}")
+    child = run_child(cmd, worker_env(backend), args.timeout)
+    if child.status.startswith("timed out"):
+        return Measurement(backend, trials, status=child.status)
+    if child.payload is not None:
+        return Measurement(**child.payload)
+    return Measurement(backend, trials, status=child.status)
 
 
 def merge(first: Measurement, later: Measurement) -> Measurement:

@@ -27,6 +27,8 @@ __all__ = ["CircuitError", "LibraryCircuit", "int_param", "bits"]
 
 #: A port size: fixed, or computed from the (checked) parameters.
 SizeRule = int | None | Callable[[Mapping[str, int]], int | None]
+#: Symbolic circuits up to this many synapses are kept for the next instance.
+_CACHED_SYNAPSES = 1_000_000
 
 
 def int_param(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -50,19 +52,23 @@ class LibraryCircuit:
 
     ``limits`` maps each parameter to its ``(low, high)`` range (high may be
     None); ``make(**params)`` returns the circuit with input ports named as
-    ``ports``; ``scalar`` names the outputs that are one neuron.
+    ``ports``; ``scalar`` names the outputs that are one neuron. ``size(**params)``
+    gives the built circuit's (neurons, synapses) by formula, so that an
+    instance too large for the elaboration's limits is refused before anything
+    of it is made.
     """
 
     def __init__(self, name: str, limits: Mapping[str, tuple[int, int | None]],
                  ports: Sequence[tuple[str, SizeRule]], outputs: Sequence[str],
                  make: Callable[..., ThresholdCircuit], doc: str = "",
-                 scalar: Sequence[str] = ()) -> None:
+                 scalar: Sequence[str] = (), *, size: Callable[..., tuple[int, int]]) -> None:
         self.name = name
         self.params: tuple[str, ...] = tuple(limits)
         self.limits = dict(limits)
         self._ports = tuple(ports)
         self.outputs: tuple[str, ...] = tuple(outputs)
         self._make = make
+        self._size = size
         self.doc = doc
         #: Outputs that are arrays, even when they hold one neuron (all but ``scalar``).
         self.array_outputs: tuple[str, ...] = tuple(o for o in outputs if o not in scalar)
@@ -86,21 +92,44 @@ class LibraryCircuit:
             raise CircuitError(f"{self.name} needs parameter {missing[0]}")
         return {p: int_param(p, params[p], *self.limits[p]) for p in self.params}
 
+    def size(self, **params: Any) -> tuple[int, int]:
+        """The (neurons, synapses) the circuit has for these parameter values, by formula
+        (nothing is built)."""
+        return self._size(**self.check(params))
+
+    def label(self, params: Mapping[str, Any]) -> str:
+        """``matmul<256>``: the circuit with its parameter values, for messages."""
+        return f"{self.name}<{', '.join(str(params[p]) for p in self.params)}>"
+
     def circuit(self, **params: Any) -> ThresholdCircuit:
-        """The symbolic circuit for these parameter values (built once, then reused)."""
+        """The symbolic circuit for these parameter values (built once, then reused,
+        unless it is large)."""
         checked = self.check(params)
         key = tuple(checked[p] for p in self.params)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = self._make(**checked)
+            found = self._make(**checked)
             found.prune()
             found.align_outputs()
+            if self._size(**checked)[1] <= _CACHED_SYNAPSES:
+                self._cache[key] = found
         return found
 
     def build(self, builder: CircuitBuilder, params: Mapping[str, Any],
-              inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-        """Add the circuit's neurons through ``builder`` (the GeneratorCircuit protocol)."""
-        return self.circuit(**params).emit(builder, inputs)
+              inputs: Mapping[str, Sequence[str]]) -> Mapping[str, Any]:
+        """Add the circuit's neurons through ``builder`` (the GeneratorCircuit protocol):
+        a :class:`~spikec.ir.builder.Builder` is first asked whether the circuit's size
+        passes its limits, and then gets the circuit in bulk; the outputs are network
+        indices (names, through any other builder)."""
+        checked = self.check(params)
+        check_size = getattr(builder, "check_size", None)
+        if check_size is not None:
+            neurons, synapses = self._size(**checked)
+            check_size(neurons, synapses, f"circuit {self.label(checked)}")
+        circuit = self.circuit(**checked)
+        if isinstance(builder, Builder):
+            return circuit.emit_indices(builder, inputs)
+        return circuit.emit(builder, inputs)
 
     def network(self, **params: Any) -> Network:
         """The circuit alone in a network: input neurons named after the ports
@@ -109,8 +138,12 @@ class LibraryCircuit:
         net = Network(self.name)
         inputs: dict[str, list[str]] = {}
         for port, size in circuit.input_ports.items():
-            inputs[port] = [net.input(sig) for sig in port_signals(port, size)]
-        made = circuit.emit(Builder(net), inputs)
-        for port, names in made.items():
-            net.probe(*names, label=port, array=circuit.is_array_output(port))
+            if size is None:
+                inputs[port] = [net.input(port)]
+            else:
+                inputs[port] = port_signals(port, size)
+                net.add_inputs(port, size)
+        made = circuit.emit_indices(Builder(net), inputs)
+        for port, idx in made.items():
+            net.probe(*net.names(idx), label=port, array=circuit.is_array_output(port))
         return net

@@ -26,6 +26,8 @@ a pipeline (see ``docs/circuits.md`` for latencies and resources):
 
 from __future__ import annotations
 
+import numpy as np
+
 from spikec.synth.threshold import ThresholdCircuit
 
 from ._library import LibraryCircuit
@@ -72,81 +74,124 @@ def _mul(n: int) -> ThresholdCircuit:
     return circuit
 
 
-def _pairs(circuit: ThresholdCircuit, k: int, n: int, earlier_wins: bool) -> dict[tuple[int, int], str]:
-    """One comparator gate per pair i < j: ``[x_i >= x_j]`` (``earlier_wins``: the
-    earlier number wins ties), else ``[x_j >= x_i]``."""
-    q = {}
+def _pairs(circuit: ThresholdCircuit, k: int, n: int, earlier_wins: bool) -> np.ndarray:
+    """One comparator gate per pair i < j: ``q[i][j] = [x_i >= x_j]`` (``earlier_wins``:
+    the earlier number wins ties), else ``[x_j >= x_i]``. Returns the gates' signal
+    numbers as a k x k table (-1 off the pairs)."""
+    x = circuit.port("x").reshape(k, n)
+    first, second = np.triu_indices(k, 1)  # the pairs, i-major
     sign = 1.0 if earlier_wins else -1.0
-    for i in range(k):
-        for j in range(i + 1, k):
-            weights = [(f"x[{i * n + b}]", sign * (1 << b)) for b in range(n)]
-            weights += [(f"x[{j * n + b}]", -sign * (1 << b)) for b in range(n)]
-            q[i, j] = circuit.gate(f"q[{i}][{j}]", weights, 0)
+    place = np.asarray([sign * (1 << b) for b in range(n)], dtype=np.float64)
+    sources = np.concatenate([x[first], x[second]], axis=1)
+    weights = np.tile(np.concatenate([place, -place]), len(first))
+    names = [f"q[{i}][{j}]" for i, j in zip(first.tolist(), second.tolist(), strict=True)]
+    q = np.full((k, k), -1, dtype=np.int64)
+    q[first, second] = circuit.add_named_gates(names, sources, 2 * n, 0.0, weights, distinct=True)
     return q
 
 
-def _wins(q: dict[tuple[int, int], str], k: int, i: int) -> list[tuple[str, float]]:
-    """Weights whose sum is at most k - 1 - i, reached exactly when x_i beats every
-    other number (with ``q[i][j] = [x_i >= x_j]``: x_i is the first maximum; with
-    ``q[i][j] = [x_j >= x_i]``: x_i is the last minimum)."""
-    return [(q[i, j], 1.0) for j in range(i + 1, k)] + [(q[j, i], -1.0) for j in range(i)]
+def _wins(q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each i, signals and weights whose sum is at most k - 1 - i, reached exactly
+    when x_i beats every other number (with ``q[i][j] = [x_i >= x_j]``: x_i is the first
+    maximum): ``q[i][j]`` (j > i) with weight 1, then ``q[j][i]`` (j < i) with -1.
+    Two k x (k - 1) tables."""
+    signals = np.empty((k, k - 1), dtype=np.int64)
+    weights = np.empty((k, k - 1), dtype=np.int8)
+    for i in range(k):
+        signals[i] = np.concatenate([q[i, i + 1:], q[:i, i]])
+        weights[i] = [1] * (k - 1 - i) + [-1] * i
+    return signals, weights
 
 
 def _argmax(k: int, n: int) -> ThresholdCircuit:
     circuit = ThresholdCircuit({"x": k * n})
-    q = _pairs(circuit, k, n, earlier_wins=True)
-    circuit.output("y", [circuit.gate(f"y[{i}]", _wins(q, k, i), k - 1 - i) for i in range(k)])
+    signals, weights = _wins(_pairs(circuit, k, n, earlier_wins=True), k)
+    circuit.output("y", circuit.add_gates(["y"], k, signals, k - 1, np.arange(k - 1, -1, -1), weights,
+                                          distinct=True))
     return circuit
 
 
 def _max(k: int, n: int) -> ThresholdCircuit:
     circuit = ThresholdCircuit({"x": k * n})
-    q = _pairs(circuit, k, n, earlier_wins=True)
-    picked = [[circuit.gate(f"a[{i}][{b}]", [(f"x[{i * n + b}]", 1.0), *_wins(q, k, i)], k - i)
-               for b in range(n)] for i in range(k)]
-    circuit.output("y", [circuit.gate(f"y[{b}]", [(picked[i][b], 1.0) for i in range(k)], 1)
-                         for b in range(n)])
+    x = circuit.port("x").reshape(k, n)
+    signals, weights = _wins(_pairs(circuit, k, n, earlier_wins=True), k)
+    # a[i][b] = [x_i bit b + wins(i) >= k - i]: bit b of the first maximum
+    sources = np.concatenate([x[:, :, None], np.broadcast_to(signals[:, None, :], (k, n, k - 1))], axis=2)
+    picked_w = np.concatenate([np.ones((k, n, 1), dtype=np.int8),
+                               np.broadcast_to(weights[:, None, :], (k, n, k - 1))], axis=2)
+    theta = np.repeat(k - np.arange(k), n)
+    picked = circuit.add_gates([f"a[{i}]" for i in range(k)], n, sources, k, theta, picked_w.reshape(-1),
+                               distinct=True).reshape(k, n)
+    circuit.output("y", circuit.add_gates(["y"], n, picked.T, k, 1.0, distinct=True))
     return circuit
 
 
 def _sort(k: int, n: int) -> ThresholdCircuit:
     circuit = ThresholdCircuit({"x": k * n})
+    x = circuit.port("x").reshape(k, n)
     # t[i][j] = [x_j >= x_i] (i < j) says i precedes j in the stable ascending order;
     # j precedes i exactly when it does not fire. So the rank of x_i is
     # r_i = (k - 1 - i) + sum_{j<i} t[j][i] - sum_{j>i} t[i][j].
     t = _pairs(circuit, k, n, earlier_wins=False)
-    picked: dict[tuple[int, int, int], str] = {}
+    rank = np.empty((k, k - 1), dtype=np.int64)
+    rank_w = np.empty((k, k - 1), dtype=np.int8)
     for i in range(k):
-        rank = [(t[j, i], 1.0) for j in range(i)] + [(t[i, j], -1.0) for j in range(i + 1, k)]
-        for b in range(n):
-            picked[i, 0, b] = f"x[{i * n + b}]"  # rank >= 0 always
-            for m in range(1, k):
-                # [k x_ib + r_i >= k + m]: bit b of x_i is set and its rank is at least m.
-                picked[i, m, b] = circuit.gate(f"a[{i}][{m}][{b}]",
-                                               [(f"x[{i * n + b}]", float(k)), *rank], m + 1 + i)
-    outputs = []
-    for m in range(k):
-        for b in range(n):
-            weights = [(picked[i, m, b], 1.0) for i in range(k)]
-            if m + 1 < k:
-                weights += [(picked[i, m + 1, b], -1.0) for i in range(k)]
-            outputs.append(circuit.gate(f"y[{m * n + b}]", weights, 1))
-    circuit.output("y", outputs)
+        rank[i] = np.concatenate([t[:i, i], t[i, i + 1:]])
+        rank_w[i] = [1] * i + [-1] * (k - 1 - i)
+    # a[i][m][b] = [k x_ib + r_i >= k + m]: bit b of x_i is set and its rank is at least m
+    # (m >= 1; rank >= 0 always, so "m = 0" is x_ib itself); rows a[i][m] of n bits.
+    m = k - 1
+    sources = np.empty((k, m, n, k), dtype=np.int32)
+    sources[..., 0] = x[:, None, :]
+    sources[..., 1:] = rank[:, None, None, :]
+    weights = np.empty((k, m, n, k), dtype=np.int8)
+    weights[..., 0] = k
+    weights[..., 1:] = rank_w[:, None, None, :]
+    theta = np.repeat((np.arange(1, k)[None, :] + 1 + np.arange(k)[:, None]).reshape(-1), n)
+    rows = [f"a[{i}][{mm}]" for i in range(k) for mm in range(1, k)]
+    made = circuit.add_gates(rows, n, sources, k, theta, weights.reshape(-1), distinct=True)
+    picked = np.empty((k, k, n), dtype=np.int64)  # picked[i, m, b]; m = 0 is the input bit
+    picked[:, 0, :] = x
+    picked[:, 1:, :] = made.reshape(k, m, n)
+    # Output m, bit b: exactly one number has rank m, [sum_i a[i][m][b] - sum_i a[i][m+1][b] >= 1].
+    first = picked.transpose(1, 2, 0)  # [m, b, i]
+    sources = np.concatenate([np.concatenate([first[:-1], first[1:]], axis=2).reshape(-1),
+                              first[-1].reshape(-1)])
+    pattern = np.concatenate([np.ones(k, dtype=np.int8), -np.ones(k, dtype=np.int8)])
+    weights = np.concatenate([np.tile(pattern, m * n), np.ones(k * n, dtype=np.int8)])
+    fans = np.concatenate([np.full(m * n, 2 * k), np.full(n, k)])
+    circuit.output("y", circuit.add_gates(["y"], k * n, sources, fans, 1.0, weights, distinct=True))
     return circuit
+
+
+def _mul_size(n: int) -> tuple[int, int]:
+    return 3 * n * n - 2 * n + 1, 9 * n * n - 9 * n + 1
+
+
+def _argmax_size(k: int, n: int) -> tuple[int, int]:
+    return k * (k - 1) // 2 + k, k * (k - 1) * n + k * (k - 1)
+
+
+def _max_size(k: int, n: int) -> tuple[int, int]:
+    return k * (k - 1) // 2 + k * n + n, 2 * k * k * n
+
+
+def _sort_size(k: int, n: int) -> tuple[int, int]:
+    return k * (k - 1) // 2 + k * (k - 1) * n + k * n, n * (k**3 + 2 * k * k - 2 * k)
 
 
 mul = LibraryCircuit(
     "mul", {"n": (2, 64)}, [("a", lambda p: p["n"]), ("b", lambda p: p["n"])], ["p"], _mul,
-    doc="p = a * b (2n bits), array multiplier")
+    doc="p = a * b (2n bits), array multiplier", size=_mul_size)
 argmax = LibraryCircuit(
     "argmax", {"k": (2, 64), "n": (1, 64)}, [("x", lambda p: p["k"] * p["n"])], ["y"], _argmax,
-    doc="one-hot index of the first largest of k n-bit numbers; latency 2")
+    doc="one-hot index of the first largest of k n-bit numbers; latency 2", size=_argmax_size)
 maximum = LibraryCircuit(
     "max", {"k": (2, 64), "n": (1, 64)}, [("x", lambda p: p["k"] * p["n"])], ["y"], _max,
-    doc="the largest of k n-bit numbers; latency 3")
+    doc="the largest of k n-bit numbers; latency 3", size=_max_size)
 sort = LibraryCircuit(
     "sort", {"k": (2, 64), "n": (1, 64)}, [("x", lambda p: p["k"] * p["n"])], ["y"], _sort,
-    doc="k n-bit numbers in ascending order; latency 3")
+    doc="k n-bit numbers in ascending order; latency 3", size=_sort_size)
 
 #: The circuits ``import std.arith`` adds to those of ``arith.spk``.
 CIRCUITS = {"mul": mul, "argmax": argmax, "max": maximum, "sort": sort}

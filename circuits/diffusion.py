@@ -185,6 +185,15 @@ class DiffusionCircuit:
         """Check the problem, build its circuit, probe its field and note the problem."""
         base_dir = getattr(builder, "base_dir", None)
         problem = problem_from_params(params, base_dir)
+        check_size = getattr(builder, "check_size", None)
+        if check_size is not None:  # refuse a solver too large for the limits before building it
+            if problem.method == "particle":
+                from spikec.circuits._diffusion_particle import particle_resources
+
+                size = particle_resources(problem)
+            else:
+                size = density_resources(problem)
+            check_size(int(size["neurons"]), int(size["synapses"]), f"the {problem.method} solver")
         readout = build(builder, problem)
         path = readout.clocks[0].rsplit(".", 1)[0] if "." in readout.clocks[0] else ""
         readout.probe(builder, f"field({path})" if path else "field", problem)

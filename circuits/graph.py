@@ -35,7 +35,7 @@ from spikec.ir.network import Network
 from ._library import CircuitError, int_param
 
 __all__ = ["CIRCUITS", "ShortestPathCircuit", "shortest_path_circuit", "shortest_path_network",
-           "distances", "grid"]
+           "distances", "grid", "grid_edges", "grid_size"]
 
 
 def _edges(graph: nx.Graph, weight: str) -> tuple[list[Hashable], list[tuple[int, int, int]]]:
@@ -58,17 +58,46 @@ def _edges(graph: nx.Graph, weight: str) -> tuple[list[Hashable], list[tuple[int
 
 
 def _build(builder: CircuitBuilder, starts: Sequence[str], n: int,
-           edges: Sequence[tuple[int, int, int]]) -> list[str]:
-    fan_in = [1] * n  # the start synapse
-    for _, v, _ in edges:
-        fan_in[v] += 1
+           edges: Sequence[tuple[int, int, int]] | np.ndarray) -> list[str] | np.ndarray:
+    """Vertex neurons ``v[0..n)``, a synapse from each start, one per edge (rows of
+    ``(u, v, length)``). Through a :class:`Builder`, in three bulk calls (and the vertices'
+    network indices are returned); through any other builder one at a time (their names)."""
+    table = np.asarray(edges, dtype=np.int64).reshape(-1, 3)
+    fan_in = 1 + np.bincount(table[:, 1], minlength=n)  # the start synapse and the edges
+    if isinstance(builder, Builder):
+        v = builder.neurons("v", n, threshold=1.0, decay=0.0, reset=-fan_in.astype(np.float64))
+        given = getattr(starts, "idx", None)
+        start_idx = (np.asarray(given, dtype=np.int64) if given is not None
+                     else builder.net.resolve(list(starts)))
+        builder.synapses(start_idx, v, 1.0, 1)
+        if len(table):
+            builder.synapses(v[table[:, 0]], v[table[:, 1]], 1.0, table[:, 2])
+        return v
     names = [builder.neuron(f"v[{i}]", threshold=1.0, decay=0.0, reset=-float(fan_in[i]))
              for i in range(n)]
     for i in range(n):
         builder.synapse(starts[i], names[i], 1.0, 1)
-    for u, v, length in edges:
-        builder.synapse(names[u], names[v], 1.0, length)
+    for u, w, length in table.tolist():
+        builder.synapse(names[u], names[w], 1.0, length)
     return names
+
+
+def grid_edges(rows: int, cols: int) -> np.ndarray:
+    """The synapses of a rows x cols grid as ``(u, v, 1)`` rows, in the order networkx's
+    ``grid_2d_graph`` lists its edges (each vertex's lower, then right neighbour), each
+    undirected edge both ways."""
+    u = np.arange(rows * cols, dtype=np.int64)
+    down = np.where(u // cols < rows - 1, u + cols, -1)
+    right = np.where(u % cols < cols - 1, u + 1, -1)
+    pairs = np.stack([np.repeat(u, 2), np.stack([down, right], axis=1).reshape(-1)], axis=1)
+    pairs = pairs[pairs[:, 1] >= 0]
+    both = np.stack([pairs, pairs[:, ::-1]], axis=1).reshape(-1, 2)
+    return np.concatenate([both, np.ones((len(both), 1), dtype=np.int64)], axis=1)
+
+
+def grid_size(rows: int, cols: int) -> tuple[int, int]:
+    """Neurons and synapses of ``grid<rows, cols>``."""
+    return rows * cols, 5 * rows * cols - 2 * rows - 2 * cols
 
 
 class ShortestPathCircuit:
@@ -87,7 +116,7 @@ class ShortestPathCircuit:
         self.inputs: tuple[tuple[str, int | None], ...] = (("start", len(self.vertices)),)
 
     def build(self, builder: CircuitBuilder, params: Mapping[str, Any],
-              inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+              inputs: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         """Add the vertex neurons and edge synapses."""
         return {"v": _build(builder, inputs["start"], len(self.vertices), self._edges)}
 
@@ -104,10 +133,11 @@ def shortest_path_network(graph: nx.Graph, weight: str = "weight") -> Network:
     i-th of ``graph.nodes``), probed as ``first(v)``."""
     vertices, edges = _edges(graph, weight)
     net = Network("sssp")
-    starts = [net.input(f"start[{i}]") for i in range(len(vertices))]
-    names = _build(Builder(net), starts, len(vertices), edges)
-    if names:
-        net.probe(*names, label="first(v)", decoder="first", array=True)
+    net.add_inputs("start", len(vertices))
+    starts = [f"start[{i}]" for i in range(len(vertices))]
+    made = _build(Builder(net), starts, len(vertices), edges)
+    if len(made):
+        net.probe(*net.names(np.asarray(made)), label="first(v)", decoder="first", array=True)
     return net
 
 
@@ -146,16 +176,14 @@ class _Grid:
         return rows * cols
 
     def build(self, builder: CircuitBuilder, params: Mapping[str, Any],
-              inputs: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-        """Vertex r*cols + c is cell (r, c)."""
+              inputs: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+        """Vertex r*cols + c is cell (r, c). A builder with limits refuses a grid too large
+        for them before anything is made."""
         rows, cols = self._shape(params)
-        graph = nx.grid_2d_graph(rows, cols)
-        graph = nx.relabel_nodes(graph, {(r, c): r * cols + c for r, c in graph.nodes})
-        ordered = nx.Graph()
-        ordered.add_nodes_from(range(rows * cols))
-        ordered.add_edges_from(graph.edges)
-        _, edges = _edges(ordered, "weight")
-        return {"v": _build(builder, inputs["start"], rows * cols, edges)}
+        check_size = getattr(builder, "check_size", None)
+        if check_size is not None:
+            check_size(*grid_size(rows, cols), f"circuit grid<{rows}, {cols}>")
+        return {"v": _build(builder, inputs["start"], rows * cols, grid_edges(rows, cols))}
 
 
 grid = _Grid()

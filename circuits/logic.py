@@ -28,9 +28,13 @@ def _mux(k: int) -> ThresholdCircuit:
     return circuit
 
 
+def _mux_size(k: int) -> tuple[int, int]:
+    return (1 << k) + 1, (1 << k) * (k + 2)
+
+
 mux = LibraryCircuit(
     "mux", {"k": (1, 12)}, [("sel", lambda p: p["k"]), ("x", lambda p: 1 << p["k"])], ["y"],
-    _mux, doc="y = x[sel]; latency 2", scalar=["y"])
+    _mux, doc="y = x[sel]; latency 2", scalar=["y"], size=_mux_size)
 
 #: The circuits ``import std.logic`` adds to those of ``logic.spk``.
 CIRCUITS = {"mux": mux}

@@ -88,18 +88,20 @@ def compile_text(
     filename: str = "<string>",
     *,
     limits: Limits | None = None,
+    fast_loops: bool = True,
 ) -> Network:
     """Compile ``.spk`` source text into a Network.
 
     ``filename`` is shown in error locations and names the network; a real
     path also anchors relative imports (otherwise they start from the
-    current directory).
+    current directory). ``fast_loops=False`` runs every loop one iteration
+    at a time (the same network, slower; for tests and comparisons).
     """
     try:
         program = parse(text, filename)
     except RecursionError:
         raise _too_deep(filename) from None
-    return elaborate(program, params, limits=limits)
+    return elaborate(program, params, limits=limits, fast_loops=fast_loops)
 
 
 def elaborate(
@@ -107,6 +109,7 @@ def elaborate(
     params: Mapping[str, object] | None = None,
     *,
     limits: Limits | None = None,
+    fast_loops: bool = True,
 ) -> Network:
     """Run a parsed program (:func:`parse`) into a Network; see :func:`compile_text`."""
     overrides = _coerce_params(params or {})
@@ -117,7 +120,7 @@ def elaborate(
     module = Module(filename, directory, key, program)
     net = Network((Path(filename).stem if real else "") or "network")
     try:
-        Elaborator(net, limits or Limits.from_env(), overrides).run_main(module)
+        Elaborator(net, limits or Limits.from_env(), overrides, fast_loops=fast_loops).run_main(module)
     except RecursionError:
         raise _too_deep(filename) from None
     return net

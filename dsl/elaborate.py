@@ -13,14 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from spikec.dsl import syntax as s
 from spikec.dsl.expressions import as_bool, as_int, as_real, evaluate
 from spikec.dsl.instances import instantiate, instantiate_keyword
 from spikec.dsl.limits import Budget, Limits, lower_bound
+from spikec.dsl.loops import LoopVectorizer
 from spikec.dsl.modules import Importer, Module
 from spikec.dsl.refs import resolve, resolve_neurons
+from spikec.dsl.stimuli import Stimuli
 from spikec.dsl.values import (
     GeneratorCircuit,
+    Indices,
     Instance,
     InstanceArray,
     Kind,
@@ -31,22 +36,36 @@ from spikec.dsl.values import (
     Value,
     describe,
     format_number,
+    index_array,
+    join_indices,
 )
 from spikec.errors import ElaborationError, ParamError, SourceLocation, did_you_mean
-from spikec.ir.network import DECODERS, DEFAULT_PARAMS, NEURON_PARAMS, DecodeKey, Network
+from spikec.ir.network import DECODERS, DEFAULT_PARAMS, NEURON_PARAMS, DecodeKey, Network, Probe
+from spikec.ir.payloads import MAX_DELAY
 
 __all__ = ["Elaborator"]
 
 _SYNAPSE_PARAMS = ("weight", "delay")
-_STIMULI = ("at", "bits", "poisson")
 # Loops shorter than this, without a nested loop, skip the up-front size check.
 _SMALL_LOOP = 64
+# Probes of more neurons than this, named by index, are made without looking up each name.
+_PROBE_CHECKED = 1000
+
+
+def group_key(idx: Indices) -> tuple[int, int] | bytes:
+    """A hashable key of a group of neurons: the same neurons in the same order give the
+    same key, whether held as a range or as an array."""
+    arr = index_array(idx)
+    if len(arr) and np.array_equal(arr, np.arange(arr[0], arr[0] + len(arr))):
+        return int(arr[0]), len(arr)
+    return arr.tobytes()
 
 
 class Elaborator:
     """Runs one program into ``net``; see :func:`spikec.dsl.compile_text`."""
 
-    def __init__(self, net: Network, limits: Limits, overrides: Mapping[str, Number]) -> None:
+    def __init__(self, net: Network, limits: Limits, overrides: Mapping[str, Number], *,
+                 fast_loops: bool = True) -> None:
         self.net = net
         self.limits = limits
         self.budget = Budget(limits)
@@ -54,13 +73,18 @@ class Elaborator:
         self.importer = Importer(self._declare_imported)
         #: Names of the circuits being instantiated, outermost first.
         self.stack: list[str] = []
-        self._stim_times: dict[str, set[int]] = {}
-        self._stim_rates: dict[str, float] = {}
-        self._stim_locs: dict[str, SourceLocation] = {}
+        self.stimuli = Stimuli(net)
+        #: Runs loops of connections as whole arrays (None: one iteration at a time).
+        self.loops = LoopVectorizer(self) if fast_loops else None
         self._probe_labels: dict[str, SourceLocation] = {}
-        #: Decode keys of instance outputs, by their neurons: a Python circuit (an
-        #: imported model) may offer ``decode_keys = {output: key}`` for ``probe label(...)``.
-        self._decode_keys: dict[tuple[str, ...], DecodeKey] = {}
+        #: Decode keys of instance outputs, by their neurons (:func:`group_key`): a Python
+        #: circuit (an imported model) may offer ``decode_keys = {output: key}`` for
+        #: ``probe label(...)``.
+        self._decode_keys: dict[tuple[int, int] | bytes, DecodeKey] = {}
+        #: Incoming synapses per neuron, kept up to date by the elaborator's own additions
+        #: while ``_indeg_total`` matches the network (for ``gate`` targets).
+        self._indeg: np.ndarray | None = None
+        self._indeg_total = 0
         self._main: Module | None = None
         self._nested: dict[int, bool] = {}
         self._checked: set[int] = set()  # ids of connections whose parameter names passed
@@ -93,7 +117,7 @@ class Elaborator:
         self.importer.run_imports(module)
         self.importer.leave(module)
         self.exec_block(module.program.statements, module.scope)
-        self._finish_stimuli()
+        self.stimuli.finish()
 
     def _register_circuits(self, module: Module) -> None:
         for stmt in module.program.statements:
@@ -237,35 +261,39 @@ class Elaborator:
                  params: dict[str, float] | None, what: str) -> None:
         self.check_new_name(name, scope, loc)
         full = scope.frame.prefix + name
+        net = self.net
         if size is None:
             self.budget.add_neurons(1, f"{what} {name}", loc)
-            names: tuple[str, ...] = (full,)
+            n, first = 1, full
         else:
             n = as_int(evaluate(size, scope), f"the size of '{name}'", size.loc)
             if n < 0:
                 raise ElaborationError(f"the size of '{name}' must be >= 0, got {n}", size.loc)
             self.budget.add_neurons(n, f"{what} {name}[{n}]", size.loc)
-            names = tuple(f"{full}[{i}]" for i in range(n))
-        if names and names[0] in self.net:
-            old = self.net[names[0]].loc
+            first = f"{full}[0]"
+        if n and first in net:
+            old = net.location_of(net.index(first))
             if old is loc:
                 why = "this declaration runs more than once (in a loop?)"
             else:
                 why = f"first declared at {old}" if old is not None else "declared before"
             raise ElaborationError(
-                f"duplicate neuron name '{names[0]}': {why}; declare an array before a loop,"
+                f"duplicate neuron name '{first}': {why}; declare an array before a loop,"
                 " or bind instances made in a loop with 'let NAME[i] = ...'",
                 loc,
             )
-        net = self.net
+        start = len(net)
         if params is None:
-            for full_name in names:
-                net.input(full_name, loc=loc)
-        else:
-            values = [params[key] for key in NEURON_PARAMS]
-            for full_name in names:
-                net.neuron(full_name, *values, loc=loc)
-        scope.names[name] = (Neurons(names, size is not None, params is None, name), loc)
+            if size is None:
+                net.input(full, loc=loc)
+            elif n:
+                net.add_inputs(full, n, loc=loc)
+        elif size is None:
+            net.neuron(full, *(params[key] for key in NEURON_PARAMS), loc=loc)
+        elif n:
+            columns: dict[str, Any] = dict(params)
+            net.add_neurons(full, n, loc=loc, **columns)
+        scope.names[name] = (Neurons(range(start, start + n), size is not None, params is None, name), loc)
 
     def _kind(self, stmt: s.KindDecl, scope: Scope) -> None:
         self.check_new_name(stmt.name, scope, stmt.name_loc)
@@ -280,15 +308,13 @@ class Elaborator:
                 f"'{post.label}' is an input neuron; inputs receive no synapses", stmt.post.loc
             )
         weight, delay = self._synapse_values(stmt, scope)
-        n = len(pre.names) * len(post.names)
+        n = len(pre.idx) * len(post.idx)
         budget = self.budget
         if budget.synapses + n > self.limits.max_synapses:
             budget.add_synapses(n, f"{pre.label} -> {post.label}", stmt.loc)  # raises
         budget.synapses += n
-        if n == 1:
-            self.net.synapse(pre.names[0], post.names[0], weight, delay, loc=stmt.loc)
-        elif n:
-            self.emit_synapses(pre.names, post.names, weight, delay, stmt.loc)
+        if n:
+            self.emit_synapses(pre.idx, post.idx, weight, delay, stmt.loc)
 
     def _synapse_values(self, stmt: s.Connect, scope: Scope) -> tuple[float, int]:
         """The checked (weight, delay) of a connection, defaults 1 and 1."""
@@ -312,14 +338,47 @@ class Elaborator:
             delay = int(value)
         return weight, delay
 
-    def emit_synapses(self, pre: Sequence[str], post: Sequence[str], weight: float, delay: int,
+    def emit_synapses(self, pre: Indices, post: Indices, weight: float, delay: int,
                       loc: SourceLocation) -> None:
-        """One synapse from each of ``pre`` to each of ``post`` (values already checked)."""
+        """One synapse from each of ``pre`` to each of ``post`` (network indices; values
+        already checked), ``pre``-major."""
+        net = self.net
+        before = net.num_synapses
         if len(pre) == 1 and len(post) == 1:
-            self.net.synapse(pre[0], post[0], weight, delay, loc=loc)
+            a, b = int(pre[0]), int(post[0])
+            if delay > MAX_DELAY:  # refused; by name, so the message names the neurons
+                net.synapse(net.name_of(a), net.name_of(b), weight, delay, loc=loc)
+            else:
+                net.synapse(a, b, weight, delay, loc=loc)
+        else:
+            net.connect(pre, post, weight, delay, loc=loc)
+        self.count_synapses_into(post, len(pre), before)
+
+    def count_synapses_into(self, post: Indices | np.ndarray, each: int, before: int) -> None:
+        """Note synapses just added (``each`` into every neuron of ``post``, the network
+        having held ``before``) in the in-degree cache, or drop the cache."""
+        indeg = self._indeg
+        if indeg is None:
             return
-        pairs = [(a, b) for a in pre for b in post]
-        self.net.add_synapses([a for a, _ in pairs], [b for _, b in pairs], weight, delay, loc=loc)
+        if self._indeg_total != before:
+            self._indeg = None
+            return
+        n = len(self.net)
+        if len(indeg) < n:
+            indeg = self._indeg = np.concatenate([indeg, np.zeros(n - len(indeg), dtype=np.int64)])
+        if isinstance(post, range) and post.step == 1:
+            indeg[post.start:post.stop] += each
+        else:
+            np.add.at(indeg, index_array(post), each)
+        self._indeg_total = self.net.num_synapses
+
+    def has_synapses_into(self, i: int) -> bool:
+        """Whether neuron ``i`` receives any synapse."""
+        net = self.net
+        if self._indeg is None or self._indeg_total != net.num_synapses:
+            self._indeg = np.asarray(net.in_degree(), dtype=np.int64).copy()
+            self._indeg_total = net.num_synapses
+        return i < len(self._indeg) and bool(self._indeg[i])
 
     def _let(self, stmt: s.Let, scope: Scope) -> None:
         if stmt.index is not None:
@@ -354,7 +413,7 @@ class Elaborator:
         keys: Mapping[str, DecodeKey] = getattr(circuit, "decode_keys", None) or {}
         for output, key in keys.items():
             if output in inst.outputs:
-                self._decode_keys[inst.outputs[output].names] = key
+                self._decode_keys[group_key(inst.outputs[output].idx)] = key
         return inst
 
     def _let_value(self, expr: s.Expr, scope: Scope, name: str) -> Value:
@@ -404,13 +463,24 @@ class Elaborator:
             self.budget.check_loop((n * neurons, n * synapses, n * (1 + work)), stmt.loc)
         var, var_loc, body = stmt.var, stmt.var_loc, stmt.body
         budget, limit = self.budget, self.limits.max_work
-        for i in range(start, stop):
-            budget.work += 1
-            if budget.work > limit:
-                budget.tick(0, stmt.loc)
-            inner = Scope(scope)
-            inner.names[var] = (i, var_loc)
-            self.exec_block(body, inner)
+        i = start
+        while i < stop:
+            end = stop
+            if self.loops is not None:
+                # As many iterations as can run as arrays; from the first one that
+                # cannot (exactly as written), one at a time, or just that one when it
+                # was only too large for the arrays.
+                i, retry = self.loops.run(stmt, scope, i, stop)
+                if retry:
+                    end = i + 1
+            for k in range(i, end):
+                budget.work += 1
+                if budget.work > limit:
+                    budget.tick(0, stmt.loc)
+                inner = Scope(scope)
+                inner.names[var] = (k, var_loc)
+                self.exec_block(body, inner)
+            i = end
 
     def _has_nested_loop(self, stmt: s.For) -> bool:
         key = id(stmt)
@@ -433,82 +503,17 @@ class Elaborator:
                 f" (declare it with 'input {stmt.target.name}')",
                 stmt.target.loc,
             )
-        source = stmt.source
-        if isinstance(source, s.StimAt):
-            times = [self._step(t, scope) for t in source.times]
-            for name in target.names:
-                self._add_times(name, times, stmt.loc)
-            return
-        func = source.func
-        if func == "bits":
-            if len(source.args) != 1:
-                raise ElaborationError(f"bits() takes 1 argument, got {len(source.args)}",
-                                       source.loc)
-            value = as_int(evaluate(source.args[0], scope), "the value of bits()",
-                           source.args[0].loc)
-            if value < 0:
-                raise ElaborationError(f"bits() needs a value >= 0, got {value}",
-                                       source.args[0].loc)
-            when = 0 if source.when is None else self._step(source.when, scope)
-            if value.bit_length() > len(target.names):
-                raise ElaborationError(
-                    f"bits({value}) needs {value.bit_length()} neurons, but '{target.label}'"
-                    f" has {len(target.names)}",
-                    source.args[0].loc,
-                )
-            for i, name in enumerate(target.names):
-                if value >> i & 1:
-                    self._add_times(name, [when], stmt.loc)
-        elif func == "poisson":
-            if len(source.args) != 1 or source.when is not None:
-                raise ElaborationError("poisson() takes 1 argument (a rate) and no 'at'",
-                                       source.loc)
-            given = evaluate(source.args[0], scope)
-            rate = as_real(given, "a poisson rate", source.args[0].loc)
-            if not 0.0 <= rate <= 1.0:
-                raise ElaborationError(f"poisson rate must be in [0, 1], got {format_number(given)}",
-                                       source.args[0].loc)
-            for name in target.names:
-                if name in self._stim_times or name in self._stim_rates:
-                    raise ElaborationError(
-                        f"'{name}' already has a stimulus (at {self._stim_locs[name]})", stmt.loc)
-                self._stim_rates[name] = rate
-                self._stim_locs[name] = stmt.loc
-        else:
-            raise ElaborationError(
-                f"unknown stimulus '{func}'{did_you_mean(func, _STIMULI)}; expected at(T, ...),"
-                " bits(V) at T or poisson(P)",
-                source.loc,
-            )
-
-    def _step(self, expr: s.Expr, scope: Scope) -> int:
-        step = as_int(evaluate(expr, scope), "a spike step", expr.loc)
-        if step < 0:
-            raise ElaborationError(f"spike steps must be >= 0, got {step}", expr.loc)
-        return step
-
-    def _add_times(self, name: str, times: list[int], loc: SourceLocation) -> None:
-        if name in self._stim_rates:
-            raise ElaborationError(
-                f"'{name}' already has a poisson stimulus (at {self._stim_locs[name]})", loc)
-        self._stim_times.setdefault(name, set()).update(times)
-        self._stim_locs.setdefault(name, loc)
-
-    def _finish_stimuli(self) -> None:
-        for name, times in self._stim_times.items():
-            self.net.stimulus(name, sorted(times), loc=self._stim_locs[name])
-        for name, rate in self._stim_rates.items():
-            self.net.stimulus(name, rate=rate, loc=self._stim_locs[name])
+        self.stimuli.statement(stmt, target, scope)
 
     def _probe(self, stmt: s.Probe, scope: Scope) -> None:
         prefix = scope.frame.prefix
         for item in stmt.items:
-            names: list[str] = []
+            parts: list[Indices] = []
             texts: list[str] = []
             array = len(item.refs) > 1
             for ref in item.refs:
                 group = resolve_neurons(ref, scope, "a probe", internals=True)
-                names.extend(group.names)
+                parts.append(group.idx)
                 texts.append(prefix + group.label)
                 array = array or group.array
             if item.decoder == "field":
@@ -525,11 +530,12 @@ class Elaborator:
                     f" decoders are {', '.join(DECODERS)}",
                     item.loc,
                 )
-            if not names:
+            idx = join_indices(parts)
+            if not len(idx):
                 raise ElaborationError(f"probe {label} names no neurons", item.loc)
             key = None
             if item.decoder == "label":
-                key = self._decode_keys.get(tuple(names))
+                key = self._decode_keys.get(group_key(idx))
                 if key is None:
                     raise ElaborationError(
                         f"probe {label}: the label decoder reads the output of an imported model"
@@ -537,15 +543,28 @@ class Elaborator:
                         " has no decode key",
                         item.loc,
                     )
-            self.add_probe(names, label=label, decoder=item.decoder, loc=item.loc, array=array, key=key)
+            self.add_probe(idx, label=label, decoder=item.decoder, loc=item.loc, array=array, key=key)
 
-    def add_probe(self, names: Sequence[str], *, label: str, loc: SourceLocation, **options: Any) -> None:
-        """Probe ``names`` under ``label``, once per program (``Network.probe`` options)."""
+    def add_probe(self, neurons: Sequence[str] | Indices, *, label: str, loc: SourceLocation,
+                  **options: Any) -> None:
+        """Probe ``neurons`` (full names or network indices) under ``label``, once per
+        program (``Network.probe`` options)."""
         old = self._probe_labels.get(label)
         if old is not None:
             raise ElaborationError(f"'{label}' is already probed (at {old})", loc)
         self._probe_labels[label] = loc
-        self.net.probe(*names, label=label, loc=loc, **options)
+        if isinstance(neurons, (range, np.ndarray)):
+            names = self.net.names(index_array(neurons))
+            decoder = options.get("decoder")
+            if len(names) > _PROBE_CHECKED and options.get("key") is None and options.get("info") is None \
+                    and decoder in (None, "count", "first", "binary", "rate"):
+                # The neurons are known to exist: skip Network.probe's lookup of every name.
+                array = options.get("array")
+                self.net.probes.append(Probe(label, tuple(names), decoder, loc,
+                                             len(names) > 1 if array is None else bool(array)))
+                return
+            neurons = names
+        self.net.probe(*neurons, label=label, loc=loc, **options)
 
 
 def _gates() -> Any:

@@ -14,20 +14,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from spikec.dsl import syntax as s
 from spikec.dsl.expressions import as_int, evaluate
 from spikec.dsl.refs import resolve_neurons
 from spikec.dsl.values import (
     Frame,
     GeneratorCircuit,
+    Indices,
     Instance,
+    NeuronNames,
     Neurons,
     Number,
     Scope,
     SpkCircuit,
     describe,
+    index_array,
 )
-from spikec.errors import ElaborationError, LimitError, SourceLocation, SpikecError
+from spikec.errors import ElaborationError, LimitError, NetworkError, SourceLocation, SpikecError
 from spikec.ir.builder import Builder
 
 if TYPE_CHECKING:
@@ -102,7 +107,7 @@ def _argument(arg: s.Expr, scope: Scope, cname: str, i: int) -> Neurons:
 
 def _bind_input(port_name: str, size: int | None, group: Neurons, cname: str,
                 loc: SourceLocation) -> Neurons:
-    got = len(group.names)
+    got = len(group.idx)
     if size is None:
         if got != 1:
             raise ElaborationError(
@@ -110,14 +115,14 @@ def _bind_input(port_name: str, size: int | None, group: Neurons, cname: str,
                 f" ('{group.label}'); a circuit takes an array as {port_name}[n]",
                 loc,
             )
-        return Neurons(group.names, False, group.is_input, port_name)
+        return Neurons(group.idx, False, group.is_input, port_name)
     if got != size:
         raise ElaborationError(
             f"input '{port_name}' of {cname} takes {size} neurons ({port_name}[{size}]),"
             f" got {got} ('{group.label}')",
             loc,
         )
-    return Neurons(group.names, True, group.is_input, port_name)
+    return Neurons(group.idx, True, group.is_input, port_name)
 
 
 def _run_spk(el: Elaborator, circuit: SpkCircuit, call: s.Call, path: str,
@@ -157,10 +162,10 @@ def _run_spk(el: Elaborator, circuit: SpkCircuit, call: s.Call, path: str,
         if port.size is not None:
             size = as_int(evaluate(port.size, body), f"the size of output '{port.name}'",
                           port.size.loc)
-            if len(value.names) != size:
+            if len(value.idx) != size:
                 raise ElaborationError(
                     f"circuit {d.name}: output '{port.name}' is declared with {size} neurons"
-                    f" but has {len(value.names)}",
+                    f" but has {len(value.idx)}",
                     port.loc,
                 )
         outputs[port.name] = value
@@ -186,19 +191,43 @@ def instantiate_keyword(el: Elaborator, circuit: Any, params: Mapping[str, Any],
                         given: Sequence[s.Param], path: str, loc: SourceLocation) -> Instance:
     """An instance of a keyword circuit (``diffusion heat (nx = 41, ...)``) named ``path``."""
     try:
-        made: Mapping[str, Sequence[str]] = circuit.build(_builder(el, path, loc), params, {})
+        made: Mapping[str, Any] = circuit.build(_builder(el, path, loc), params, {})
     except SpikecError as err:
         if err.location is not None:
             raise
         raise ElaborationError(f"{circuit.name} {path}: {err.message}",
                                _param_loc(err.message, given, loc)) from None
-    outputs = {out: Neurons(tuple(made[out]), True, False, out) for out in circuit.outputs}
+    outputs: dict[str, Neurons] = {}
+    for out in circuit.outputs:
+        idx = _output_indices(el, made.get(out, ()))
+        if idx is None:
+            raise ElaborationError(f"{circuit.name} {path} did not build its output '{out}'", loc)
+        outputs[out] = Neurons(idx, True, False, out)
     return Instance(path, circuit.name, outputs, None)
+
+
+def _output_indices(el: Elaborator, made: Any) -> Indices | None:
+    """The network indices of what a Python circuit returned for an output (full names,
+    indices or a :class:`NeuronNames`), or None when they are not all neurons."""
+    if isinstance(made, NeuronNames):
+        return made.idx
+    if isinstance(made, range) or (isinstance(made, np.ndarray) and made.dtype.kind in "iu"):
+        idx = index_array(made)
+        if len(idx) and (idx.min() < 0 or idx.max() >= len(el.net)):
+            return None
+        return made if isinstance(made, range) else idx
+    names = list(made)
+    if not all(isinstance(n, str) for n in names):
+        return None
+    try:
+        return el.net.resolve(names) if names else np.zeros(0, dtype=np.int64)
+    except NetworkError:
+        return None
 
 
 def _run_generator(el: Elaborator, circuit: GeneratorCircuit, call: s.Call, path: str,
                    values: Sequence[Number], groups: Sequence[Neurons]) -> Instance:
-    inputs: dict[str, tuple[str, ...]] = {}
+    inputs: dict[str, NeuronNames] = {}
     params = dict(zip(circuit.params, values, strict=True))
     for (port_name, size), group, arg in zip(circuit.inputs, groups, call.args, strict=True):
         try:
@@ -206,23 +235,21 @@ def _run_generator(el: Elaborator, circuit: GeneratorCircuit, call: s.Call, path
             wanted = size(params) if callable(size) else size
         except SpikecError as err:
             raise ElaborationError(f"circuit {circuit.name}: {err.message}", call.loc) from None
-        inputs[port_name] = _bind_input(port_name, wanted, group, circuit.name, arg.loc).names
+        bound = _bind_input(port_name, wanted, group, circuit.name, arg.loc)
+        inputs[port_name] = NeuronNames(el.net, bound.idx)
     try:
-        made: Mapping[str, Sequence[str]] = circuit.build(
-            _builder(el, path, call.loc), params, inputs
-        )
+        made: Mapping[str, Any] = circuit.build(_builder(el, path, call.loc), params, inputs)
     except SpikecError as err:
         if err.location is not None:
             raise
         raise ElaborationError(f"circuit {circuit.name}: {err.message}", call.loc) from None
     outputs: dict[str, Neurons] = {}
     for out in circuit.outputs:
-        names = tuple(made.get(out, ()))
-        missing = [n for n in names if n not in el.net]
-        if not names or missing:
+        idx = _output_indices(el, made.get(out, ()))
+        if idx is None or not len(idx):
             raise ElaborationError(
                 f"circuit {circuit.name} did not build its output '{out}'", call.loc
             )
-        array = len(names) != 1 or out in getattr(circuit, "array_outputs", ())
-        outputs[out] = Neurons(names, array, False, out)
+        array = len(idx) != 1 or out in getattr(circuit, "array_outputs", ())
+        outputs[out] = Neurons(idx, array, False, out)
     return Instance(path, circuit.name, outputs, None)

@@ -5,7 +5,10 @@ iterations) and refuses, *before allocating*, anything that would pass a
 :class:`Limits` ceiling. A loop is also checked as a whole before its first
 iteration, against a lower bound of what it will make (:func:`lower_bound`),
 so ``for i in 0..10**6 { for j in 0..10**6 { x[i] -> y[j] } }`` fails at
-once instead of after minutes.
+once instead of after minutes; a library circuit is checked against its size
+formula before any of it is built (:meth:`Budget.check`). Counts too long to
+print (a loop bound of thousands of digits) are given by their number of
+digits.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from spikec.dsl.expressions import as_bool, as_int, evaluate
 from spikec.dsl.values import Neurons, Scope
 from spikec.errors import ElaborationError, LimitError, SourceLocation
 
-__all__ = ["Limits", "Budget", "lower_bound"]
+__all__ = ["Limits", "Budget", "lower_bound", "count_text", "expr_names"]
 
 _ENV = {
     "max_neurons": "SPIKEC_MAX_NEURONS",
@@ -33,16 +36,22 @@ _ENV = {
 class Limits:
     """The ceilings of one elaboration.
 
-    The defaults keep the IR under a few GiB (a neuron costs about 1 KiB in
-    the networkx-based IR, a synapse about 0.3 KiB). Each can be raised
-    with an environment variable: ``SPIKEC_MAX_NEURONS``,
-    ``SPIKEC_MAX_SYNAPSES``, ``SPIKEC_MAX_DEPTH`` (circuit instances nested
-    in one another) and ``SPIKEC_MAX_WORK`` (statements run plus loop
-    iterations).
+    The defaults keep a network within about 4 GiB: in the array IR
+    (``Network.nbytes``) a neuron of an array costs about 75 bytes (up to
+    200 with a name of its own) and a synapse 28, so 20 million neurons
+    (1.5 GB) and 64 million synapses (1.8 GB) leave room for the columns'
+    spare capacity and the elaborator's temporaries. That admits
+    ``matmul_ge<256>`` (17.0 million neurons, 50.3 million synapses) and
+    ``matmul<101>`` (61.8 million synapses). Each can be raised with an
+    environment variable: ``SPIKEC_MAX_NEURONS``, ``SPIKEC_MAX_SYNAPSES``,
+    ``SPIKEC_MAX_DEPTH`` (circuit instances nested in one another) and
+    ``SPIKEC_MAX_WORK`` (statements run plus loop iterations, which bounds
+    the time: the statements that cannot run as arrays cost a few
+    microseconds each).
     """
 
-    max_neurons: int = 2_000_000
-    max_synapses: int = 10_000_000
+    max_neurons: int = 20_000_000
+    max_synapses: int = 64_000_000
     max_depth: int = 100
     max_work: int = 20_000_000
 
@@ -69,6 +78,20 @@ def _hint(field: str) -> str:
     return f"set {_ENV[field]} to raise the limit"
 
 
+#: Counts with more digits than this are shown by their number of digits.
+_SHOWN_DIGITS = 30
+
+
+def count_text(n: int) -> str:
+    """``1,204`` for a count in a message, or ``a 4,301-digit number`` for one too long to
+    print (Python refuses to turn integers of more than 4,300 digits into text)."""
+    if n < 10**_SHOWN_DIGITS:
+        return f"{n:,}"
+    low = int(n.bit_length() * 0.30102999566398120)  # log10(2): n has low or low + 1 digits
+    digits = low + 1 if n >= 10**low else low
+    return f"a {digits:,}-digit number of"
+
+
 class Budget:
     """Running counts of one elaboration, checked against its :class:`Limits`."""
 
@@ -85,7 +108,7 @@ class Budget:
         limit = self.limits.max_neurons
         if self.neurons + n > limit:
             raise LimitError(
-                f"{what}: {self.neurons + n:,} neurons in all would pass the limit of"
+                f"{what}: {count_text(self.neurons + n)} neurons in all would pass the limit of"
                 f" {limit:,} ({_hint('max_neurons')})",
                 loc,
             )
@@ -96,11 +119,26 @@ class Budget:
         limit = self.limits.max_synapses
         if self.synapses + n > limit:
             raise LimitError(
-                f"{what}: {self.synapses + n:,} synapses in all would pass the limit of"
+                f"{what}: {count_text(self.synapses + n)} synapses in all would pass the limit of"
                 f" {limit:,} ({_hint('max_synapses')})",
                 loc,
             )
         self.synapses += n
+
+    def check(self, neurons: int, synapses: int, what: str, loc: SourceLocation) -> None:
+        """Refuse, before it is built, something of ``neurons`` neurons and ``synapses``
+        synapses that would pass a limit; counts nothing (its parts are counted as they
+        are added)."""
+        size = f"{what} has {count_text(neurons)} neurons and {count_text(synapses)} synapses"
+        for total, limit, field, kind in (
+                (self.neurons + neurons, self.limits.max_neurons, "max_neurons", "neurons"),
+                (self.synapses + synapses, self.limits.max_synapses, "max_synapses", "synapses")):
+            if total > limit:
+                raise LimitError(
+                    f"{size}: {count_text(total)} {kind} in all would pass the limit of"
+                    f" {limit:,} ({_hint(field)})",
+                    loc,
+                )
 
     def tick(self, n: int, loc: SourceLocation) -> None:
         """Count ``n`` units of work (statements, loop iterations)."""
@@ -125,7 +163,7 @@ class Budget:
         for what, total, limit, field in checks:
             if total > limit:
                 raise LimitError(
-                    f"this loop would bring the program to at least {total:,} {what},"
+                    f"this loop would bring the program to at least {count_text(total)} {what},"
                     f" more than the limit of {limit:,} ({_hint(field)})",
                     loc,
                 )
@@ -134,28 +172,29 @@ class Budget:
 # ---- lower bounds of what statements make ------------------------------------------
 
 
-def _names(expr: s.Expr) -> Iterable[str]:
+def expr_names(expr: s.Expr) -> Iterable[str]:
+    """Every name ``expr`` reads: references, the names in their indices, functions."""
     if isinstance(expr, s.Ref):
         yield expr.name
         for acc in expr.accessors:
             if isinstance(acc, s.Index):
-                yield from _names(acc.index)
+                yield from expr_names(acc.index)
             elif isinstance(acc, s.Slice):
-                yield from _names(acc.start)
-                yield from _names(acc.stop)
+                yield from expr_names(acc.start)
+                yield from expr_names(acc.stop)
     elif isinstance(expr, s.Binary):
-        yield from _names(expr.left)
-        yield from _names(expr.right)
+        yield from expr_names(expr.left)
+        yield from expr_names(expr.right)
     elif isinstance(expr, s.Unary):
-        yield from _names(expr.operand)
+        yield from expr_names(expr.operand)
     elif isinstance(expr, s.Call):
         yield expr.func
         for arg in (*(expr.params or ()), *expr.args):
-            yield from _names(arg)
+            yield from expr_names(arg)
 
 
 def _known(expr: s.Expr, scope: Scope, shadow: set[str]) -> bool:
-    return all(n not in shadow and scope.lookup(n) is not None for n in _names(expr))
+    return all(n not in shadow and scope.lookup(n) is not None for n in expr_names(expr))
 
 
 def _int(expr: s.Expr, scope: Scope, shadow: set[str]) -> int | None:
@@ -178,13 +217,13 @@ def _ref_size(ref: s.Ref, scope: Scope, shadow: set[str]) -> int:
     if not isinstance(value, Neurons):
         return 0
     if not ref.accessors:
-        return len(value.names)
+        return len(value.idx)
     if len(ref.accessors) == 1 and value.array:
         acc = ref.accessors[0]
         if isinstance(acc, s.Index):
             return 1
         if isinstance(acc, s.Whole):
-            return len(value.names)
+            return len(value.idx)
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from spikec.dsl import syntax as s
 from spikec.dsl.expressions import as_int, evaluate
-from spikec.dsl.values import Instance, InstanceArray, Neurons, Scope, Value, describe
+from spikec.dsl.values import Indices, Instance, InstanceArray, Neurons, Scope, Value, describe
 from spikec.errors import ElaborationError, SourceLocation, did_you_mean
 
 __all__ = ["resolve", "resolve_neurons", "lookup"]
@@ -63,7 +63,7 @@ def _element(value: Value, label: str, acc: s.Index | s.Slice | s.Whole,
         what = "a single neuron" if isinstance(value, Neurons) else describe(value)
         raise ElaborationError(f"'{label}' is {what}, not an array; it cannot be indexed",
                                acc.loc)
-    n = len(value.names)
+    n = len(value.idx)
     if isinstance(acc, s.Whole):
         return value, f"{label}[*]"
     if isinstance(acc, s.Index):
@@ -74,14 +74,20 @@ def _element(value: Value, label: str, acc: s.Index | s.Slice | s.Whole,
                 + (f" ({label}[0] to {label}[{n - 1}])" if n else ""),
                 acc.index.loc,
             )
-        return Neurons((value.names[i],), False, value.is_input, f"{label}[{i}]"), f"{label}[{i}]"
+        return Neurons(_element_of(value.idx, i), False, value.is_input, f"{label}[{i}]"), f"{label}[{i}]"
     a = as_int(evaluate(acc.start, scope), "a slice start", acc.start.loc)
     b = as_int(evaluate(acc.stop, scope), "a slice end", acc.stop.loc)
     text = f"{label}[{a}..{b}]"
     if not 0 <= a <= b <= n:
         why = "its start is after its end" if a > b else f"'{label}' has {n} neurons"
         raise ElaborationError(f"slice {text} is out of range: {why}", acc.loc)
-    return Neurons(value.names[a:b], True, value.is_input, text), text
+    return Neurons(value.idx[a:b], True, value.is_input, text), text
+
+
+def _element_of(idx: Indices, i: int) -> range:
+    """Element ``i`` of a group, as a one-neuron range."""
+    k = int(idx[i])
+    return range(k, k + 1)
 
 
 def resolve(ref: s.Ref, scope: Scope, *, internals: bool = False) -> tuple[Value, str]:
@@ -125,8 +131,9 @@ def resolve_neurons(ref: s.Ref, scope: Scope, what: str,
                     return group
             elif group.array and isinstance(accessors[0], s.Index):
                 i = evaluate(accessors[0].index, scope)
-                if type(i) is int and 0 <= i < len(group.names):
-                    return Neurons((group.names[i],), False, group.is_input, f"{ref.name}[{i}]")
+                if type(i) is int and 0 <= i < len(group.idx):
+                    k = int(group.idx[i])
+                    return Neurons(range(k, k + 1), False, group.is_input, f"{ref.name}[{i}]")
     value, label = resolve(ref, scope, internals=internals)
     if isinstance(value, Instance):
         sole = value.sole_output()
@@ -142,5 +149,5 @@ def resolve_neurons(ref: s.Ref, scope: Scope, what: str,
         raise ElaborationError(f"{what} must be neurons, but '{label}' is {describe(value)}",
                                ref.loc)
     if value.label != label:
-        value = Neurons(value.names, value.array, value.is_input, label)
+        value = Neurons(value.idx, value.array, value.is_input, label)
     return value

@@ -9,9 +9,11 @@ or any :class:`GeneratorCircuit` written in Python).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, overload, runtime_checkable
+
+import numpy as np
 
 from spikec.dsl import syntax as s
 from spikec.errors import SourceLocation
@@ -19,18 +21,28 @@ from spikec.ir.builder import CircuitBuilder
 
 if TYPE_CHECKING:
     from spikec.dsl.modules import Module
+    from spikec.ir.network import Network
 
 __all__ = [
-    "Number", "Neurons", "Instance", "InstanceArray", "Kind", "SpkCircuit", "GeneratorCircuit",
+    "Number", "Neurons", "Indices", "index_array", "join_indices", "NeuronNames", "Instance",
+    "InstanceArray", "Kind", "SpkCircuit", "GeneratorCircuit",
     "CircuitBuilder", "Value", "Scope", "Frame", "describe", "format_number",
 ]
 
 Number = int | float | bool
 
 
+#: Network indices of a group of neurons, in order: a range for an array or a slice of
+#: one, an int64 array otherwise (the outputs of a Python circuit, several refs).
+Indices = range | np.ndarray
+
+
 class Neurons(NamedTuple):
     """A group of neurons named by a reference: one neuron, an array or a slice.
 
+    ``idx`` holds the neurons' indices in the network (a ``range`` for
+    arrays and their slices, so naming ``x[2..9]`` costs nothing); names
+    are made from it only where text is needed (probes, messages).
     ``array`` is False for a single neuron (``neuron y``, or one element
     ``x[2]``) and True for an array or a slice, even of length one, which
     can still be indexed. ``label`` is how messages and probes call the
@@ -39,10 +51,71 @@ class Neurons(NamedTuple):
     cheaper to build.)
     """
 
-    names: tuple[str, ...]
+    idx: Indices
     array: bool
     is_input: bool
     label: str
+
+    @property
+    def size(self) -> int:
+        """How many neurons the group holds."""
+        return len(self.idx)
+
+
+def index_array(idx: Indices) -> np.ndarray:
+    """``idx`` as an int64 array."""
+    if isinstance(idx, range):
+        return np.arange(idx.start, idx.stop, idx.step, dtype=np.int64)
+    return np.asarray(idx, dtype=np.int64)
+
+
+def join_indices(parts: Sequence[Indices]) -> Indices:
+    """The groups ``parts`` one after another: a range when they are consecutive ranges."""
+    if len(parts) == 1:
+        return parts[0]
+    ranges = [p for p in parts if isinstance(p, range) and p.step == 1 and len(p)]
+    if len(ranges) == sum(1 for p in parts if len(p)):  # only consecutive ranges?
+        if all(a.stop == b.start for a, b in zip(ranges, ranges[1:], strict=False)):
+            return range(ranges[0].start, ranges[-1].stop) if ranges else range(0)
+    return np.concatenate([index_array(p) for p in parts])
+
+
+class NeuronNames(Sequence[str]):
+    """The full names of a group of neurons, made on demand (what a Python circuit
+    receives for each of its inputs); ``idx`` gives their network indices."""
+
+    __slots__ = ("_net", "idx")
+
+    def __init__(self, net: Network, idx: Indices) -> None:
+        self._net = net
+        self.idx = idx
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return self._net.names(index_array(self.idx)[i])
+        return self._net.name_of(int(self.idx[i]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._net.names(index_array(self.idx)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, NeuronNames)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"NeuronNames({list(self)!r})" if len(self) <= 8 else f"<NeuronNames of {len(self)} neurons>"
 
 
 @dataclass(slots=True)
@@ -99,8 +172,10 @@ class GeneratorCircuit(Protocol):
     callable computes the size from the parameter values); an optional
     ``array_outputs`` names outputs that are arrays even when they hold one
     neuron. ``build`` receives the parameter values and the full names of the
-    neurons passed for each input, adds its neurons through ``builder`` and
-    returns the full names of each output's neurons (a list, even for one).
+    neurons passed for each input (a :class:`NeuronNames`: a sequence of
+    names whose ``idx`` gives the network indices), adds its neurons through
+    ``builder`` and returns each output's neurons: their full names (a list,
+    even for one) or their network indices (an integer array or a range).
     """
 
     name: str
@@ -113,8 +188,8 @@ class GeneratorCircuit(Protocol):
         builder: CircuitBuilder,
         params: Mapping[str, Number],
         inputs: Mapping[str, Sequence[str]],
-    ) -> Mapping[str, Sequence[str]]:
-        """Add the circuit's neurons and synapses; return its outputs' neuron names."""
+    ) -> Mapping[str, Sequence[str] | np.ndarray | range]:
+        """Add the circuit's neurons and synapses; return its outputs' neurons."""
         ...
 
 
@@ -185,7 +260,7 @@ def format_number(value: Number) -> str:
 
 _DESCRIBERS: dict[type, Callable[[Any], str]] = {
     Neurons: lambda v: (
-        f"{len(v.names)} {'inputs' if v.is_input else 'neurons'} '{v.label}'" if v.array
+        f"{len(v.idx)} {'inputs' if v.is_input else 'neurons'} '{v.label}'" if v.array
         else f"{'input' if v.is_input else 'neuron'} '{v.label}'"
     ),
     Instance: lambda v: f"instance '{v.path}' of circuit {v.circuit}",

@@ -11,6 +11,7 @@ from spikec.backends.binary_net import BinaryNet
 from spikec.backends.formats import MODEL_SUFFIXES, model_importer
 from spikec.backends.simulator import SimResult, Simulator, simulate
 from spikec.errors import ModelImportError, NetworkFileError
+from spikec.ir.binary import load_npz
 from spikec.ir.network import Network
 from spikec.ir.serialize import network_from_dict, read_json
 
@@ -35,16 +36,18 @@ def loads(text: str, filename: str = "<string>", **params: Any) -> Network:
 
 
 def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
-    """Load a network from a ``.spk`` program, a saved ``.json`` network, or a
+    """Load a network from a ``.spk`` program, a saved ``.json`` or ``.npz`` network, or a
     ``.json`` spikec netlist (recognised by its ``"format"`` field)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".spk":
         return load(path, **params)
+    if suffix in (".json", ".npz") and params:
+        raise NetworkFileError(
+            f"{os.fspath(path)}: --param applies to .spk programs, not saved networks"
+        )
+    if suffix == ".npz":
+        return load_npz(path)
     if suffix == ".json":
-        if params:
-            raise NetworkFileError(
-                f"{os.fspath(path)}: --param applies to .spk programs, not saved networks"
-            )
         from spikec.backends.netlist import is_netlist, netlist_from_dict
 
         doc = read_json(path)  # parsed once, then dispatched on its "format" field
@@ -52,7 +55,7 @@ def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
             return netlist_from_dict(doc, os.fspath(path))[0]
         return network_from_dict(doc, os.fspath(path))
     raise NetworkFileError(
-        f"{os.fspath(path)}: unknown file type '{suffix or '(none)'}'; expected .spk or .json"
+        f"{os.fspath(path)}: unknown file type '{suffix or '(none)'}'; expected .spk, .json or .npz"
     )
 
 

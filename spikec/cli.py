@@ -37,14 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``spikec`` (separate from :func:`main` so it can be embedded)."""
     parser = argparse.ArgumentParser(
         prog="spikec",
-        description="Compile and simulate spiking neural circuits (.spk programs, .json networks).",
+        description="Compile and simulate spiking neural circuits (.spk programs, .json and .npz networks).",
     )
     parser.add_argument("--version", action="version", version=f"spikec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     def add_file(p: argparse.ArgumentParser) -> None:
-        p.add_argument("file", metavar="FILE", help="a .spk program or a saved .json network")
+        p.add_argument("file", metavar="FILE", help="a .spk program or a saved .json or .npz network")
         p.add_argument(
             "--param", action="append", default=[], metavar="NAME=VALUE",
             help="override a top-level 'let' of a .spk program (repeatable)",
@@ -82,9 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("print", help="print the network in canonical text form")
     add_file(show)
 
-    save = sub.add_parser("save", help="save the network as JSON (schema spikec-network v1)")
+    save = sub.add_parser("save", help="save the network: OUT.npz in the binary format (large networks),"
+                          " any other name as JSON (schema spikec-network v1)")
     add_file(save)
-    save.add_argument("-o", "--output", required=True, metavar="OUT.json")
+    save.add_argument("-o", "--output", required=True, metavar="OUT.json|OUT.npz")
     _add_chip_commands(sub, add_file)
     return parser
 
@@ -416,7 +417,7 @@ def _compile(args: argparse.Namespace) -> tuple[Network, Network, Any]:
                              f"  {t.neurons:9d}  {t.synapses:9d}\n")
         sys.stderr.write(f"{'total'.ljust(width)}  {total:9.4f}\n")
     for d in ctx.diagnostics[:20]:
-        sys.stderr.write(f"note: {d}\n")
+        sys.stderr.write(d.render() + "\n")
     if len(ctx.diagnostics) > 20:
         sys.stderr.write(f"note: ({len(ctx.diagnostics) - 20} more notes)\n")
     return net, out, ctx

@@ -96,3 +96,57 @@ def random_inputs(net: spikec.Network, steps: int, seed: int, rate: float = 0.3)
 def same_spikes(a: Any, b: Any, names: list[str]) -> list[str]:
     """Names whose spike arrays differ between two results."""
     return [n for n in names if not np.array_equal(a.spikes[n], b.spikes[n])]
+
+
+@st.composite
+def placed_networks(
+    draw: st.DrawFn, max_neurons: int = 8, max_cores: int = 4, stochastic: bool = True
+) -> tuple[spikec.Network, np.ndarray, int]:
+    """A random network (multi-edges, several delays), a random core for each neuron and
+    the number of cores (some cores may hold nothing)."""
+    net = draw(networks(stochastic=stochastic, max_neurons=max_neurons))
+    k = draw(st.integers(1, max_cores))
+    cores = draw(st.lists(st.integers(0, k - 1), min_size=len(net), max_size=len(net)))
+    return net, np.array(cores, dtype=np.int64), k
+
+
+@st.composite
+def relay_runs(draw: st.DrawFn, cycles: bool = True) -> Run:
+    """A run of a network rich in pure relays: chains of them in any index order (and, with
+    ``cycles``, relays feeding each other), several synapses per pair, some probed neurons."""
+    net = spikec.Network("relays")
+    order = draw(st.permutations(range(draw(st.integers(2, 12)))))
+    kinds = {i: draw(st.sampled_from(["relay", "relay", "gate"])) for i in order}
+    n_in = draw(st.integers(1, 2))
+    names = [net.input(f"in[{i}]") for i in range(n_in)]
+    for i in order:
+        names.append(net.neuron(f"n{i}", threshold=1.0 if kinds[i] == "relay" else 2.0,
+                                decay=draw(st.sampled_from([0.0, 1.0]))))
+    relays = [f"n{i}" for i in order if kinds[i] == "relay"]
+    gates = [f"n{i}" for i in order if kinds[i] == "gate"]
+    depth = {name: k for k, name in enumerate(names)} if cycles else {
+        name: k for k, name in enumerate(names[:n_in] + draw(st.permutations(names[n_in:])))}
+    for r in relays:
+        sources = [x for x in names if x != r and (cycles or depth[x] < depth[r])]
+        if sources:
+            net.synapse(draw(st.sampled_from(sources)), r, draw(st.sampled_from([1.0, 2.0])),
+                        draw(st.integers(1, 4)))
+    for pre in names:
+        for _ in range(draw(st.integers(0, 3)) if gates else 0):
+            weight = draw(st.integers(-8, 8)) / 4
+            net.synapse(pre, draw(st.sampled_from(gates)), weight, draw(st.integers(1, 3)))
+    if gates and draw(st.booleans()):
+        net.probe(*gates[:2], label="p")
+    inputs = {x: draw(st.lists(st.integers(0, 20), max_size=6)) for x in net.inputs()}
+    return Run(net, inputs, draw(st.integers(1, 30)))
+
+
+@st.composite
+def hub_networks(draw: st.DrawFn) -> spikec.Network:
+    """One input with many outgoing synapses (repeated targets, delays 1-6) to split."""
+    net = spikec.Network("hub")
+    net.input("x")
+    targets = [net.neuron(f"y{i}", threshold=1.0) for i in range(draw(st.integers(1, 4)))]
+    for k in range(draw(st.integers(1, 40))):
+        net.synapse("x", draw(st.sampled_from(targets)), float(k), draw(st.sampled_from([1, 2, 2, 3, 4, 6])))
+    return net

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import spikec
 from spikec.synth.balance import PipelineError, balance, is_memoryless, latency, pipeline_stages
+
+
+def _synapse(net: spikec.Network, pre: str, post: str) -> int:
+    """The index of the (only) synapse ``pre -> post``."""
+    (s,) = np.flatnonzero((net.pre == net.index(pre)) & (net.post == net.index(post)))
+    return int(s)
+
+
+def _delay(net: spikec.Network, pre: str, post: str) -> int:
+    return int(net.delay[_synapse(net, pre, post)])
+
+
+def _set_delay(net: spikec.Network, pre: str, post: str, delay: int) -> None:
+    net.set_synapses(np.array([_synapse(net, pre, post)]), delay=delay)
 
 
 def _chain() -> spikec.Network:
@@ -25,7 +40,7 @@ def _chain() -> spikec.Network:
 
 def test_stages_of_a_balanced_network() -> None:
     net = _chain()
-    net.graph.edges["a", "y", 0]["delay"] = 2
+    _set_delay(net, "a", "y", 2)
     assert pipeline_stages(net) == {"a": 0, "b": 0, "h": 1, "y": 2, "z": 1}
     assert latency(net, ["y"]) == 2
 
@@ -39,8 +54,8 @@ def test_unbalanced_paths_are_named() -> None:
 def test_balance_pads_and_aligns() -> None:
     net = _chain()
     assert balance(net, ["y", "z"]) == 2
-    assert net.graph.edges["a", "y", 0]["delay"] == 2
-    assert net.graph.edges["b", "z", 0]["delay"] == 2
+    assert _delay(net, "a", "y") == 2
+    assert _delay(net, "b", "z") == 2
     assert latency(net, ["y", "z"]) == 2
     result = spikec.simulate(net, 5, inputs={"a": [0], "b": [0]})
     assert result.spike_times("y") == [[2]] and result.spike_times("z") == [[2]]
@@ -72,6 +87,6 @@ def test_memoryless() -> None:
 
 def test_outputs_on_different_stages() -> None:
     net = _chain()
-    net.graph.edges["a", "y", 0]["delay"] = 2
+    _set_delay(net, "a", "y", 2)
     with pytest.raises(PipelineError, match="'z' is at stage 1 but 'y' at stage 2; balance them"):
         latency(net, ["y", "z"])

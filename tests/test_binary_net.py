@@ -203,3 +203,49 @@ def test_label_probes_carry_a_checked_key() -> None:
     assert decode_probes(net, result.spikes) == {"label(x)": [[0, 1, 1]]}
     net.remove_neuron("x[1]")
     assert net.probes[0].key == ((1.0, 0.0), (0.0, 1.0))
+
+
+def one_at_a_time(model: BinaryNet) -> spikec.Network:
+    """The network as the importer built it before the bulk calls: a neuron, a synapse at a time."""
+    net = spikec.Network(model.name)
+    below = [net.input(f"x[{i}]") for i in range(model.n_inputs)] if model.input_mode == "spikes" else []
+    for i, layer in enumerate(model.layers):
+        made = [net.neuron(f"{model.local_name(i)}[{k}]", threshold=float(layer.threshold[k]),
+                           decay=layer.decay, reset=layer.reset, bias=float(layer.bias[k]))
+                for k in range(layer.size)]
+        if i or model.input_mode == "spikes":
+            for a, b, w in zip(layer.pre.tolist(), layer.post.tolist(), layer.weight.tolist(), strict=True):
+                net.synapse(below[a], made[b], w)
+        below = made
+    out = made
+    net.probe(*out, label="out", array=True)
+    if model.key is not None:
+        net.probe(*out, label="label(out)", decoder="label", array=True, key=model.key)
+    return net
+
+
+@pytest.mark.parametrize("conv", [False, True])
+@pytest.mark.parametrize("mode", ["spikes", "current"])
+def test_building_takes_one_bulk_call_per_layer(monkeypatch: pytest.MonkeyPatch, conv: bool,
+                                                mode: str) -> None:
+    """The network is the one a neuron-by-neuron build gives (same order, names, synapses),
+    made with one neurons() and one synapses() call per layer and no single-item call."""
+    from spikec.ir.builder import Builder
+
+    model = random_net(1, conv).with_input_mode(mode)
+    calls: dict[str, int] = {"neurons": 0, "synapses": 0}
+    for method in calls:
+        def counted(self: Builder, *args: object, _orig: object = getattr(Builder, method), _m: str = method,
+                    **kwargs: object) -> object:
+            calls[_m] += 1
+            return _orig(self, *args, **kwargs)  # type: ignore[operator]
+        monkeypatch.setattr(Builder, method, counted)
+    for method in ("neuron", "synapse", "input"):
+        monkeypatch.setattr(Builder, method, lambda *a, **k: pytest.fail("a single-item builder call"))
+    net = model.network()
+    monkeypatch.undo()
+    assert calls == {"neurons": len(model.layers), "synapses": len(model.layers) - (mode == "current")}
+    expected = one_at_a_time(model)
+    assert net == expected and net.names() == expected.names()
+    assert spikec.format_network(net) == spikec.format_network(expected)
+    np.testing.assert_array_equal(net.post, expected.post)  # same synapse order within each group

@@ -3,6 +3,7 @@ several sizes, equals the neurons, synapses and latency of the circuit as built.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -109,3 +110,35 @@ def test_table_row_matches_the_built_circuit(name: str) -> None:
         if row["latency"] != "-":
             names = [n for ns in outs.values() for n in ns]
             assert latency(net, names) == formula(row["latency"], params).subs(subs), (name, env, "latency")
+
+
+# Python library circuits and the parameters to try their size formulas at (the formulas
+# refuse a circuit too large for the limits before any of it is built).
+SIZED: dict[str, tuple[str, list[dict[str, int]]]] = {
+    "mux": ("logic", [{"k": k} for k in (1, 2, 3, 5)]),
+    "mul": ("arith", [{"n": n} for n in (2, 3, 5, 8)]),
+    "argmax": ("arith", [{"k": k, "n": n} for k in (2, 3, 6) for n in (1, 2, 5)]),
+    "max": ("arith", [{"k": k, "n": n} for k in (2, 3, 6) for n in (1, 2, 5)]),
+    "sort": ("arith", [{"k": k, "n": n} for k in (2, 3, 6) for n in (1, 2, 5)]),
+    "matmul": ("matmul", [{"N": n} for n in (2, 3, 4, 5, 7, 8, 9)]),
+    "matmul_ge": ("matmul", [{"N": n, "t": t} for n in (1, 2, 3, 6) for t in (1, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIZED))
+def test_size_formula_is_the_built_size(name: str) -> None:
+    module, samples = SIZED[name]
+    circuit = importlib.import_module(f"spikec.circuits.{module}").CIRCUITS[name]
+    for params in samples:
+        built = circuit.circuit(**params)
+        assert circuit.size(**params) == (built.num_gates, built.num_synapses), (name, params)
+        net = circuit.network(**params)
+        assert (net.num_neurons - len(net.inputs()), net.num_synapses) == circuit.size(**params)
+
+
+def test_grid_size_formula() -> None:
+    from spikec.circuits.graph import grid_size
+
+    for rows, cols in ((1, 1), (1, 4), (3, 1), (2, 5), (4, 4)):
+        net, _, _ = instance("graph", "grid", (rows, cols), {"start": rows * cols}, ("v",))
+        assert grid_size(rows, cols) == (net.num_neurons - len(net.inputs()), net.num_synapses)

@@ -96,9 +96,15 @@ def test_user_errors_print_one_line_and_exit_1(
 
 def test_unknown_file_kinds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", str(tmp_path / "net.txt"))
-    assert code == 1 and "unknown file type '.txt'; expected .spk or .json" in err
+    assert code == 1 and "unknown file type '.txt'; expected .spk, .json or .npz" in err
     code, _, err = run(capsys, "check", str(tmp_path / "missing.json"))
     assert code == 1 and err.endswith("missing.json: no such file\n")
+    code, _, err = run(capsys, "check", str(tmp_path / "missing.npz"))
+    assert code == 1 and err.endswith("missing.npz: no such file\n")
+    (tmp_path / "frames.npz").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip: not a network
+    code, _, err = run(capsys, "sim", str(tmp_path / "frames.npz"), "--steps", "2")
+    assert code == 1 and err.endswith("frames.npz: not a spikec network: no 'header' array\n")
+    assert "Traceback" not in err
 
 
 def test_check_reports_latency(majority: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,6 +120,25 @@ def test_print_and_save(majority: Path, tmp_path: Path, capsys: pytest.CaptureFi
     copy = tmp_path / "copy.json"
     code, out, _ = run(capsys, "save", str(majority), "-o", str(copy))
     assert code == 0 and spikec.load_network(copy) == spikec.load_network(majority)
+
+
+def test_save_and_simulate_the_binary_format(majority: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    binary = tmp_path / "copy.npz"
+    code, out, _ = run(capsys, "save", str(majority), "-o", str(binary))
+    assert code == 0 and out == f"wrote {binary}: 5 neurons, 4 synapses\n"
+    assert spikec.load_network(binary) == spikec.load_network(majority)
+    assert spikec.open_network(binary) == spikec.load_network(majority)
+    outputs = []
+    for path in (majority, binary):
+        code, out, _ = run(capsys, "sim", str(path), "--steps", "8", "--input", "x[0]=0,2",
+                           "--input", "x[1]=0", "--json")
+        outputs.append(out)
+    assert code == 0 and outputs[0] == outputs[1]
+    code, out, _ = run(capsys, "print", str(binary))
+    assert code == 0 and out == spikec.format_network(spikec.load_network(majority))
+    code, _, err = run(capsys, "sim", str(binary), "--steps", "2", "--param", "n=3")
+    assert code == 1 and err.endswith("--param applies to .spk programs, not saved networks\n")
 
 
 def test_parser_is_embeddable() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -329,3 +330,47 @@ def test_simulation_agrees_with_reference() -> None:
     slow = reference_simulate(net, 6)
     for name in net:
         assert np.array_equal(fast.spikes[name], slow.spikes[name]), name
+
+
+class _Feeder:
+    """A Python circuit that reads its input ``x`` and drives the caller's ``y`` (as
+    the GeneratorCircuit protocol allows: synapses take full names), returning its
+    output as network indices."""
+
+    name = "feed"
+    params: tuple[str, ...] = ()
+    inputs = (("x", 2), ("y", None))
+    outputs = ("o",)
+
+    def __init__(self) -> None:
+        self.given: dict[str, object] = {}
+
+    def build(self, builder: Any, params: Any, inputs: Any) -> dict[str, Any]:
+        self.given = {port: (list(names), getattr(names, "idx", None)) for port, names in inputs.items()}
+        o = builder.neurons("o", 2)
+        builder.synapses(inputs["x"].idx, o)
+        builder.synapse(inputs["x"][0], inputs["y"][0], 1.0, 1)
+        return {"o": o}
+
+
+def test_python_circuits_get_names_with_indices_and_may_return_indices(tmp_path: Path) -> None:
+    from spikec.dsl import register_model_loader
+    from spikec.dsl.models import MODEL_LOADERS
+
+    feeder = _Feeder()
+    (tmp_path / "c.feed").write_text("")
+    register_model_loader(".feed", lambda path, name: feeder)
+    try:
+        text = ('import model "c.feed" as feed\ninput a[2]\nneuron y\nneuron z\nlet u = feed(a, y)\n'
+                "u.o[1] -> z\nprobe u.o\n")
+        net = compile_text(text, filename=str(tmp_path / "t.spk"))
+        assert feeder.given == {"x": (["a[0]", "a[1]"], range(0, 2)), "y": (["y"], range(2, 3))}
+        assert net.probes[0].neurons == ("u.o[0]", "u.o[1]")
+        assert ("u.o[1]", "z") in {(s.pre, s.post) for s in net.synapses()}
+        with pytest.raises(ElaborationError, match="'y' already has incoming synapses"):
+            compile_text(text + "gate y = a[0] & a[1]\n", filename=str(tmp_path / "t.spk"))
+        net = compile_text(text + "gate z2 = a[0] & a[1]\ngate q = z2 | a[1]\n",
+                           filename=str(tmp_path / "t.spk"))
+        assert net["z2"].threshold == 2 and net["q"].threshold == 1
+    finally:
+        MODEL_LOADERS.pop(".feed", None)

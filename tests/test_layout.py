@@ -19,7 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Source folder -> package it is installed as (pyproject.toml's package-dir).
-FOLDERS = {"spikec": "spikec", "dsl": "spikec.dsl", "circuits": "spikec.circuits", "backends": "spikec.backends"}
+FOLDERS = {"spikec": "spikec", "dsl": "spikec.dsl", "circuits": "spikec.circuits",
+           "backends": "spikec.backends"}
 
 #: Old module paths kept for one release as re-export shims (docs/internals.md lists them).
 SHIMS = {

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -221,7 +222,8 @@ def test_floor_gates_refuses_what_it_cannot_map_naming_the_neuron() -> None:
     ):
         compile_for_target(gate((255, 254, 253), 700), TRUENORTH)
     half = gate((1, 1), 2)
-    half.graph.edges["x0", "g", 0]["weight"] = 0.5
+    x0_to_g = np.flatnonzero((half.pre == half.index("x0")) & (half.post == half.index("g")))
+    half.set_synapses(x0_to_g, weight=0.5)
     with pytest.raises(
         CompileError,
         match=r"^error: neuron 'g': a chip neuron holds integers, got weight 0.5 from 'x0' \(run 'quantize'"

@@ -8,22 +8,27 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import spikec
 from spikec.backends.netlist import (
+    CoreTable,
+    Netlist,
     build_netlist,
     load_netlist,
     netlist_from_dict,
     render_netlist,
     write_netlist,
 )
-from spikec.chip.target import load_target
-from spikec.errors import NetworkFileError, SpikecError
+from spikec.chip.placement import Placement
+from spikec.chip.target import Target, load_target
+from spikec.errors import NetworkFileError, SourceLocation, SpikecError
+from spikec.ir.serialize import network_to_dict
 from spikec.passes import compile_for_target
-from strategies_chips import Run, random_inputs, runs, same_spikes
+from strategies_chips import Run, placed_networks, random_inputs, runs, same_spikes
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
@@ -217,3 +222,99 @@ def test_malformed_netlist_points_at_line_and_column(tmp_path: Path) -> None:
     assert str(info.value).startswith(f"{bad}:3:15: error: invalid JSON: Expecting property name")
     with pytest.raises(spikec.NetworkFileError, match=r"bad.json:3:15: error: invalid JSON"):
         spikec.open_network(bad)
+
+
+def _oracle_netlist(net: spikec.Network, core: dict[str, int], k: int, target: Target) -> str:
+    """The netlist text as the per-synapse emitter wrote it (the oracle of the array one)."""
+    doc = network_to_dict(net)
+    per = target.cores_per_chip or max(k, 1)
+    tables = [CoreTable(c, c // per, c % per) for c in range(k)]
+    names = [row["name"] for row in doc["neurons"]]
+    for i, row in enumerate(doc["neurons"]):
+        tables[core[row["name"]]].neurons.append({"id": i, **row})
+    syn = doc["synapses"]
+    for post, pre, delay, weight in sorted(zip(syn["post"], syn["pre"], syn["delay"], syn["weight"],
+                                               strict=True)):
+        columns = tables[core[names[post]]].synapses
+        for key, value in (("pre", pre), ("post", post), ("weight", weight), ("delay", delay)):
+            columns[key].append(value)
+        src, dst = core[names[pre]], core[names[post]]
+        if src != dst and dst not in tables[src].routes.setdefault(pre, []):
+            tables[src].routes[pre].append(dst)
+    for table in tables:
+        table.routes = {key: sorted(v) for key, v in sorted(table.routes.items())}
+    model = Netlist(net.name, target.summary(), ["p"], tables, doc["probes"], doc["stimuli"], [])
+    return render_netlist(model)
+
+
+@given(case=placed_networks(), target=st.sampled_from(["generic", "loihi"]))
+def test_netlist_arrays_match_the_per_synapse_oracle(case: tuple, target: str) -> None:
+    net, cores, k = case
+    core = dict(zip(net.names(), cores.tolist(), strict=True))
+    chip = load_target(target)
+    text = render_netlist(build_netlist(net, Placement(cores, k, net), chip, ["p"]))
+    assert text == _oracle_netlist(net, core, k, chip)
+    back, placement = netlist_from_dict(json.loads(text), "r.json")
+    assert back == net and placement.core == core and placement.num_cores == k
+
+
+def test_netlist_reads_arrays_back_as_arrays_and_other_names_one_by_one() -> None:
+    net = spikec.Network("arrays")
+    here = SourceLocation("a.spk", 1, 1)
+    net.add_inputs("in", 3)
+    net.add_neurons("v", 3, threshold=[1.0, 2.0, 3.0], loc=here)
+    net.neuron("v[3]", tags=["odd"])  # continues the names, not the tags: added by name
+    net.neuron("w[1]")
+    net.neuron("w[0]")
+    net.add_neurons("u", 2, decay=0.5)
+    net.input("late[0]")
+    net.neuron("late[1]")
+    net.add_synapses(np.arange(3), np.arange(3, 6), 1.0)
+    doc = json.loads(render_netlist(build_netlist(net, Placement(np.zeros(len(net), np.int64), 1, net),
+                                                  load_target("generic"))))
+    back, _ = netlist_from_dict(doc, "a.json")
+    assert back == net and back.names() == net.names()
+    assert np.array_equal(back.array("v"), [3, 4, 5, 6]) and back.location_of(5) == here
+    assert back.tags_of(6) == frozenset({"odd"}) and np.array_equal(back.array("u"), [9, 10])
+
+
+def test_netlist_reads_tags_locations_and_interleaved_inputs() -> None:
+    net = spikec.Network("mixed")
+    here = SourceLocation("a.spk", 3, 7)
+    net.neuron("a", threshold=2.5, loc=here, tags=["t", "u"])
+    net.input("x", loc=here)
+    net.neuron("b", decay=1.0, tags=["t"])
+    net.input("y")
+    net.neuron("c", p=0.5)
+    net.synapse("x", "a", 0.1, 3)
+    net.synapse("y", "c", -2.0)
+    net.synapse("a", "b", 1.0, 2)
+    net.synapse("a", "b", 1.0, 2)
+    net.stimulus("x", [0, 4])
+    net.stimulus("y", rate=0.25)
+    net.probe("a", "b", label="out")
+    placement = Placement(np.array([1, 0, 1, 0, 0]), 2, net)
+    doc = json.loads(render_netlist(build_netlist(net, placement, load_target("generic"))))
+    back, again = netlist_from_dict(doc, "m.json")
+    assert back == net and again.core == placement.core
+    assert back.location_of(0) == here and back.tags_of(0) == frozenset({"t", "u"})
+    row = doc["cores"][1]["neurons"][1]
+    assert row["name"] == "b"
+    row["decay"] = 2.0
+    with pytest.raises(NetworkFileError, match=r"^error: m.json: neuron 'b': decay must be in \[0, 1\]"):
+        netlist_from_dict(doc, "m.json")
+    row["decay"] = "x"
+    with pytest.raises(NetworkFileError, match=r"^error: m.json: cores\[1\].neurons\[1\].decay: expected an"):
+        netlist_from_dict(doc, "m.json")
+    row["decay"] = 1.0
+    row["colour"] = "red"
+    with pytest.raises(NetworkFileError, match=r"^error: m.json: cores\[1\].neurons\[1\]: unknown field"):
+        netlist_from_dict(doc, "m.json")
+    del row["colour"]
+    doc["cores"][0]["synapses"]["weight"][0] = "heavy"
+    with pytest.raises(NetworkFileError, match=r"^error: m.json: cores\[0\].synapses.weight\[0\]: expected"):
+        netlist_from_dict(doc, "m.json")
+    doc["cores"][0]["synapses"]["weight"][0] = 1.0
+    doc["cores"][0]["routes"] = {"x": [1]}
+    with pytest.raises(NetworkFileError, match=r"^error: m.json: cores\[0\].routes: neuron x: expected an"):
+        netlist_from_dict(doc, "m.json")

@@ -136,7 +136,7 @@ def test_add_synapses_in_bulk_checks_everything_first() -> None:
         net.add_synapses(["x"], ["nope"])
     with pytest.raises(VerifyError, match="'x' is an input neuron"):
         net.add_synapses(["a"], ["x"])
-    with pytest.raises(NetworkError, match="2 pre names but 1 post names"):
+    with pytest.raises(NetworkError, match="2 sources but 1 targets"):
         net.add_synapses(["a", "a"], ["b"])
     assert net.num_synapses == 5
 
@@ -175,35 +175,48 @@ def test_update_remove_copy_and_equality() -> None:
     assert net.probes[0].neurons == ("b",)
 
 
-def test_verify_catches_direct_graph_edits() -> None:
+def corrupt(net: spikec.Network, column: str, row: int, value: object) -> spikec.Network:
+    """Write past the checks, as a buggy pass or a damaged file could."""
+    table = net._syn if column in ("pre", "post", "weight", "delay") else net._nrn
+    if table is net._syn:
+        net._sort_synapses()
+    table.writable(column)[row] = value
+    net._edited()
+    return net
+
+
+def test_verify_catches_corrupted_columns() -> None:
     net = small()
     spikec.verify(net)
-    net.graph.add_edge("x", "b", weight=1.0, delay=0)
-    with pytest.raises(VerifyError, match=r"^error: synapse x -> b: delay must be an integer >= 1, got 0$"):
-        spikec.verify(net)
-    net = small()
-    net.graph.add_edge("b", "x", weight=1.0, delay=1)
+    # synapses are kept grouped by source: x -> a is row 0, then a -> b twice
+    with pytest.raises(VerifyError, match=r"^error: synapse a -> b: delay must be an integer >= 1, got 0$"):
+        spikec.verify(corrupt(small(), "delay", 1, 0))
     with pytest.raises(VerifyError, match="'x' is an input neuron"):
-        spikec.verify(net)
-    net = small()
-    net.graph.add_edge("a", "ghost", weight=1.0, delay=1)
-    with pytest.raises(VerifyError, match=r"node 'ghost' has no neuron data"):
-        spikec.verify(net)
-    net = small()
-    net.graph.nodes["a"]["neuron"] = net["b"]
-    with pytest.raises(VerifyError, match="node 'a' holds the data of neuron 'b'"):
-        spikec.verify(net)
-    net = small()
-    net.graph.add_edge("x", "a", weight="heavy", delay=1)
-    with pytest.raises(VerifyError, match="weight must be a real number, got 'heavy'"):
-        spikec.verify(net)
+        spikec.verify(corrupt(small(), "post", 1, 0))
+    with pytest.raises(VerifyError, match=r"outside the 3 neurons of the network"):
+        spikec.verify(corrupt(small(), "post", 1, 7))
+    with pytest.raises(VerifyError, match=r"^error: neuron 'b': threshold must be finite, got nan$"):
+        spikec.verify(corrupt(small(), "threshold", 2, math.nan))
+    with pytest.raises(VerifyError, match=r"neuron 'a': decay must be in \[0, 1\], got 2"):
+        spikec.verify(corrupt(small(), "decay", 1, 2.0))
+    with pytest.raises(VerifyError, match="synapse x -> a: weight must be finite, got inf"):
+        spikec.verify(corrupt(small(), "weight", 0, math.inf))
     with pytest.raises(VerifyError, match="expects a spikec.Network, got dict"):
         spikec.verify({})  # type: ignore[arg-type]
 
 
-def test_simulate_verifies_first() -> None:
+def test_graph_is_a_frozen_view() -> None:
     net = small()
-    net.graph.add_edge("x", "b", weight=1.0, delay=0)
+    graph = net.graph
+    assert graph is net.graph  # cached
+    with pytest.raises(nx.NetworkXError, match="Frozen"):
+        graph.add_edge("x", "b", weight=1.0, delay=1)
+    net.synapse("x", "b")
+    assert net.graph is not graph and net.graph.number_of_edges() == 4
+
+
+def test_simulate_verifies_first() -> None:
+    net = corrupt(small(), "delay", 0, 0)
     with pytest.raises(VerifyError):
         spikec.simulate(net, 3)
 

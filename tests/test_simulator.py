@@ -355,9 +355,13 @@ def test_astronomical_delays_and_weights() -> None:
     net = spikec.Network()
     net.input("x")
     net.neuron("y", decay=1.0)
-    net.synapse("x", "y", delay=10**30)  # valid, never arrives
+    net.synapse("x", "y", delay=2**63 - 1)  # the longest delay the IR holds: valid, never arrives
     net.synapse("x", "y", delay=1)
     assert spikec.simulate(net, 3, inputs={"x": [0]}).spike_times("y") == [[1]]
+    for engine in ("numpy", "numba"):
+        assert spikec.simulate(net, 3, inputs={"x": [0]}, engine=engine).spike_times("y") == [[1]]
+    with pytest.raises(spikec.VerifyError, match="delay must be at most 2\\*\\*63 - 1 steps"):
+        net.synapse("x", "y", delay=10**30)
     with pytest.raises(spikec.VerifyError, match="weight must be finite, got inf"):
         net.synapse("x", "y", weight=10**400)
 
@@ -385,3 +389,79 @@ def test_progress_bar_counts_every_step_and_changes_nothing(
         b = spikec.simulate(net, 500, trials=2, seed=9, engine=engine, progress=True)
         np.testing.assert_array_equal(a.spikes["s"], b.spikes["s"])
     assert [(x.total, x.n, x.closed) for x in bars] == [(500, 500, True)] * 2
+
+
+def test_numba_engine_on_an_empty_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPIKEC_ENGINE", "numba")
+    r = spikec.simulate(spikec.Network(), 5, trials=2)
+    assert r.spikes == {} and r.synaptic_events == 0
+    only_inputs = spikec.Network()
+    only_inputs.input("x")
+    assert spikec.simulate(only_inputs, 4, inputs={"x": [1]}, engine="numba").spike_times("x") == [[1]]
+
+
+def test_compiling_and_running_make_no_python_object_per_neuron_or_synapse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Simulator(net) and run() read the columns: the per-item views of the network are off limits."""
+    net = spikec.Network()
+    x = net.add_inputs("x", 50)
+    y = net.add_neurons("y", 200, threshold=np.linspace(1, 3, 200), decay=0.5, p=0.75)
+    rng = np.random.default_rng(0)
+    net.add_synapses(rng.choice(np.concatenate([x, y]), 3000), rng.choice(y, 3000),
+                     rng.integers(-4, 5, 3000) / 4, rng.integers(1, 6, 3000))
+    net.stimulate(x[:25], rate=0.25)
+    net.stimulate(x[25:], [0, 3, 7])
+    expected = spikec.simulate(net, 30, seed=4, trials=2, record="all", potentials=True)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("per-neuron or per-synapse Python view used")
+
+    for method in ("neurons", "synapses", "names", "neuron_at", "neuron_locations"):
+        monkeypatch.setattr(spikec.Network, method, refuse)
+    monkeypatch.setattr(spikec.Network, "graph", property(refuse))
+    for engine in ("numpy", "numba"):
+        r = spikec.Simulator(net).run(30, seed=4, trials=2, record="all", potentials=y, engine=engine)
+        np.testing.assert_array_equal(r.recorded, np.arange(len(net)))
+        np.testing.assert_array_equal(r.spikes_of(r.recorded), np.stack(list(expected.spikes.values())))
+        np.testing.assert_array_equal(r.potentials_of(y), expected.potentials_of(y))
+    monkeypatch.undo()
+    assert list(r.spikes) == net.names()
+
+
+def test_results_by_index_and_by_name() -> None:
+    net = spikec.Network()
+    x = net.add_inputs("x", 3)
+    net.neuron("y", threshold=2, decay=1)
+    net.connect(x, "y")
+    r = spikec.simulate(net, 4, inputs={"x[0]": [0, 1], "x[1]": [1], "x[2]": [2]}, record=x[::-1])
+    assert list(r.spikes) == ["x[2]", "x[1]", "x[0]"]
+    np.testing.assert_array_equal(r.recorded, x[::-1])
+    np.testing.assert_array_equal(r.spikes_of(["x[0]", "x[2]"]), r.spikes_of(np.array([0, 2])))
+    assert r.spikes_of("x[1]")[0, 0].tolist() == [False, True, False, False]
+    with pytest.raises(SimulationError, match=r"^error: 'y' was not recorded$"):
+        r.spikes_of("y")
+    with pytest.raises(SimulationError, match=r"^error: neuron 3 was not recorded$"):
+        r.spikes_of([3])
+    with pytest.raises(SimulationError, match=r"^error: 'x\[9\]' was not recorded \(did you mean"):
+        r.spike_times("x[9]")
+    both = spikec.simulate(net, 4, inputs={"x[0]": [0], "x[1]": [0]}, record="y", potentials=True)
+    assert both.potentials_of(["y"])[0, 0].tolist() == [0.0, 2.0, 0.0, 0.0]
+    assert both.spike_times("y") == [[1]]
+
+
+def test_results_keep_the_names_of_the_run() -> None:
+    """Neuron names are read from a snapshot taken at the run, not from the edited network."""
+    net = one(decay=1.0)
+    r = spikec.simulate(net, 3, inputs={"x": [0]}, record="all")
+    net.remove_neuron("x")
+    net.neuron("z")
+    assert r.spike_times("y") == [[1]] and list(r.spikes) == ["x", "y"]
+
+
+def test_a_simulator_refuses_a_network_edited_after_it_was_made() -> None:
+    net = one()
+    sim = spikec.Simulator(net)
+    net.neuron("z")
+    with pytest.raises(SimulationError, match="edited after this Simulator was made"):
+        sim.run(3)

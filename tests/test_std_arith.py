@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+import spikec
 from circuit_checks import all_words, check_circuit, instance, random_words
+from spikec.circuits.arith import CIRCUITS
+from spikec.ir.builder import Builder
+from spikec.synth.threshold import ThresholdCircuit
 
 Word = dict[str, int]
 
@@ -107,3 +111,75 @@ def test_selection_of_eight_16_bit_numbers(name: str) -> None:
     ties = sum(1234 << (i * n) for i in range(k))
     words.append({"x": ties})
     check_circuit(net, ins, outs, lat, fn, words)  # type: ignore[arg-type]
+
+
+# ---- the bulk constructions are the gate-by-gate ones --------------------------------------
+
+def _pairs(c: ThresholdCircuit, k: int, n: int, earlier_wins: bool) -> dict[tuple[int, int], str]:
+    sign = 1.0 if earlier_wins else -1.0
+    q = {}
+    for i in range(k):
+        for j in range(i + 1, k):
+            weights = [(f"x[{i * n + b}]", sign * (1 << b)) for b in range(n)]
+            weights += [(f"x[{j * n + b}]", -sign * (1 << b)) for b in range(n)]
+            q[i, j] = c.gate(f"q[{i}][{j}]", weights, 0)
+    return q
+
+
+def _wins(q: dict[tuple[int, int], str], k: int, i: int) -> list[tuple[str, float]]:
+    return [(q[i, j], 1.0) for j in range(i + 1, k)] + [(q[j, i], -1.0) for j in range(i)]
+
+
+def _reference(name: str, k: int, n: int) -> ThresholdCircuit:
+    """argmax, max and sort as they were first written, one gate at a time."""
+    c = ThresholdCircuit({"x": k * n})
+    if name == "argmax":
+        q = _pairs(c, k, n, True)
+        c.output("y", [c.gate(f"y[{i}]", _wins(q, k, i), k - 1 - i) for i in range(k)])
+    elif name == "max":
+        q = _pairs(c, k, n, True)
+        picked = [[c.gate(f"a[{i}][{b}]", [(f"x[{i * n + b}]", 1.0), *_wins(q, k, i)], k - i)
+                   for b in range(n)] for i in range(k)]
+        c.output("y", [c.gate(f"y[{b}]", [(picked[i][b], 1.0) for i in range(k)], 1) for b in range(n)])
+    else:
+        t = _pairs(c, k, n, False)
+        chosen: dict[tuple[int, int, int], str] = {}
+        for i in range(k):
+            rank = [(t[j, i], 1.0) for j in range(i)] + [(t[i, j], -1.0) for j in range(i + 1, k)]
+            for b in range(n):
+                chosen[i, 0, b] = f"x[{i * n + b}]"
+                for m in range(1, k):
+                    chosen[i, m, b] = c.gate(f"a[{i}][{m}][{b}]", [(f"x[{i * n + b}]", float(k)), *rank],
+                                             m + 1 + i)
+        outputs = []
+        for m in range(k):
+            for b in range(n):
+                weights = [(chosen[i, m, b], 1.0) for i in range(k)]
+                if m + 1 < k:
+                    weights += [(chosen[i, m + 1, b], -1.0) for i in range(k)]
+                outputs.append(c.gate(f"y[{m * n + b}]", weights, 1))
+        c.output("y", outputs)
+    c.prune()
+    c.align_outputs()
+    return c
+
+
+def _network(c: ThresholdCircuit) -> spikec.Network:
+    net = spikec.Network()
+    net.add_inputs("x", c.input_ports["x"] or 0)
+    c.emit(Builder(net, "u."), {"x": [f"x[{i}]" for i in range(c.input_ports["x"] or 0)]})
+    return net
+
+
+@pytest.mark.parametrize("name", ["argmax", "max", "sort"])
+@pytest.mark.parametrize(("k", "n"), [(2, 1), (3, 2), (4, 3), (5, 1)])
+def test_bulk_constructions_equal_the_gate_by_gate_ones(name: str, k: int, n: int) -> None:
+    bulk = CIRCUITS[name].circuit(k=k, n=n)
+    ref = _reference(name, k, n)
+    assert {g: bulk.gates[g] for g in bulk.gates} == {g: ref.gates[g] for g in ref.gates}
+    assert bulk.outputs == ref.outputs and bulk.layout() == ref.layout()
+    ours, theirs = _network(bulk), _network(ref)
+    assert spikec.format_network(ours) == spikec.format_network(theirs)
+    if name != "sort":  # sort's rank gates are now made row by row: the same neurons, reordered
+        assert ours.names() == theirs.names() and ours.post.tolist() == theirs.post.tolist()
+    assert ours.pre.tolist() == theirs.pre.tolist() and ours.weight.tolist() == theirs.weight.tolist()

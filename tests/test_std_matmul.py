@@ -8,8 +8,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pytest
 
+import spikec
 from circuit_checks import all_words, check_circuit, instance, random_words
-from spikec.circuits.matmul import matmul, matmul_ge
+from spikec.circuits.matmul import matmul, matmul_ge, popcount_gates
+from spikec.ir.builder import Builder
+from spikec.synth.threshold import ThresholdCircuit
 
 
 def _matrix(word: int, size: int) -> np.ndarray:
@@ -68,3 +71,42 @@ def test_symbolic_circuit_agrees_with_numpy() -> None:
     for row, w in zip(got["c"], words, strict=True):
         product = (_matrix(w["a"], 4) @ _matrix(w["b"], 4) >= 1).astype(np.int64)
         assert row == _packed(product, 1)
+
+
+# ---- the bulk construction is the gate-by-gate one ----------------------------------------
+
+def _one_gate_at_a_time(size: int, t: int | None) -> ThresholdCircuit:
+    """matmul<N> (t None) or matmul_ge<N, t> built as it was written first: a gate at a time."""
+    circuit = ThresholdCircuit({"a": size * size, "b": size * size})
+    products = {(i, j): [circuit.gate(f"p[{i}][{j}][{k}]",
+                                      [(f"a[{i * size + k}]", 1.0), (f"b[{k * size + j}]", 1.0)], 2)
+                         for k in range(size)] for i in range(size) for j in range(size)}
+    if t is None:
+        out: list[str] = []
+        for i in range(size):
+            for j in range(size):
+                out += popcount_gates(circuit, f"c[{i}][{j}]", products[i, j])
+        circuit.output("c", out)
+    else:
+        circuit.output("c", [circuit.gate(f"c[{i * size + j}]", [(p, 1.0) for p in products[i, j]], t)
+                             for i in range(size) for j in range(size)])
+    circuit.prune()
+    circuit.align_outputs()
+    return circuit
+
+
+def _built(circuit: ThresholdCircuit) -> tuple[object, ...]:
+    net = spikec.Network()
+    net.add_inputs("a", circuit.input_ports["a"] or 0)
+    net.add_inputs("b", circuit.input_ports["b"] or 0)
+    made = circuit.emit(Builder(net, "u."), {p: [f"{p}[{i}]" for i in range(circuit.input_ports[p] or 0)]
+                                             for p in "ab"})
+    return (spikec.format_network(net), net.names(), net.pre.tolist(), net.post.tolist(),
+            net.weight.tolist(), net.delay.tolist(), made)
+
+
+@pytest.mark.parametrize("size", [2, 3, 4, 5, 8])
+def test_bulk_circuits_equal_the_gate_by_gate_ones(size: int) -> None:
+    assert _built(matmul.circuit(N=size)) == _built(_one_gate_at_a_time(size, None))
+    for t in (1, 3):
+        assert _built(matmul_ge.circuit(N=size, t=t)) == _built(_one_gate_at_a_time(size, t))

@@ -73,12 +73,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from spikec.chip.target import Target
 from spikec.errors import CompileError
-from spikec.ir.analysis import drive_bounds
-from spikec.ir.network import Network, Neuron
+from spikec.ir.analysis import drive_bounds_all, gather, in_synapses
+from spikec.ir.network import Network
 
-__all__ = ["ChipNeuron", "chip_neuron", "gate_range", "sub_threshold_high", "gate_shift", "shift_gate"]
+__all__ = ["ChipNeuron", "ChipNeurons", "chip_neuron", "chip_neurons", "gate_range", "gate_ranges",
+           "sub_threshold_high", "gate_shift", "gate_shifts", "shift_gate", "shift_gates"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,28 +108,64 @@ class ChipNeuron:
                 "v0": self.v0}
 
 
-def _integer_values(net: Network, name: str) -> None:
-    """Raise :class:`CompileError` unless the neuron's values and incoming weights are integers."""
-    n: Neuron = net.graph.nodes[name]["neuron"]
+@dataclass(frozen=True)
+class ChipNeurons:
+    """The :class:`ChipNeuron` registers of many neurons as int64 arrays; ``floor`` is True
+    where the neuron has a floor at 0 (a gate) and False where it has none."""
+
+    threshold: np.ndarray
+    leak: np.ndarray
+    reset: np.ndarray
+    v0: np.ndarray
+    floor: np.ndarray
+
+    def __getitem__(self, k: int) -> ChipNeuron:
+        return ChipNeuron(int(self.threshold[k]), int(self.leak[k]), int(self.reset[k]), int(self.v0[k]),
+                          0 if self.floor[k] else None)
+
+
+def _non_integer(net: Network, idx: np.ndarray) -> np.ndarray:
+    """Mask over ``idx``: a value or an incoming weight is not an integer."""
+    bad = np.zeros(len(idx), dtype=bool)
     for key in ("threshold", "bias", "reset", "v0"):
-        value = getattr(n, key)
+        values = net.param(key)[idx]
+        bad |= values != np.floor(values)
+    order, indptr = in_synapses(net)
+    w = net.weight[order[gather(indptr, idx)]]
+    owner = np.repeat(np.arange(len(idx)), indptr[idx + 1] - indptr[idx])
+    return bad | (np.bincount(owner[w != np.floor(w)], minlength=len(idx)) > 0)
+
+
+def _refuse_non_integer(net: Network, i: int) -> None:
+    """Raise :class:`CompileError` naming neuron ``i``'s first non-integer value."""
+    name, loc = net.name_of(i), net.location_of(i)
+    for key in ("threshold", "bias", "reset", "v0"):
+        value = float(net.param(key)[i])
         if not value.is_integer():
+            raise CompileError(f"neuron '{name}': a chip neuron holds integers, got {key} {value:g}"
+                               " (run 'quantize' first)", loc)
+    order, indptr = in_synapses(net)
+    for s in order[indptr[i]:indptr[i + 1]].tolist():
+        w = float(net.weight[s])
+        if not w.is_integer():
             raise CompileError(
-                f"neuron '{name}': a chip neuron holds integers, got {key} {value:g} (run 'quantize' first)",
-                n.loc)
-    for pre, _, w in net.graph.in_edges(name, data="weight"):
-        if not float(w).is_integer():
-            raise CompileError(
-                f"neuron '{name}': a chip neuron holds integers, got weight {w:g} from '{pre}'"
-                " (run 'quantize' first)", n.loc)
+                f"neuron '{name}': a chip neuron holds integers, got weight {w:g} from"
+                f" '{net.name_of(int(net.pre[s]))}' (run 'quantize' first)", loc)
+
+
+def gate_ranges(net: Network, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gate_range` of neurons ``idx`` at once."""
+    drive_max, drive_min = drive_bounds_all(net, idx=idx)
+    kept_low = np.minimum(np.minimum(net.v0[idx], net.reset[idx]), 0.0)
+    kept_high = np.maximum(np.maximum(net.v0[idx], net.reset[idx]), 0.0)
+    return kept_low + drive_min, kept_high + drive_max
 
 
 def gate_range(net: Network, name: str) -> tuple[float, float]:
     """``(low, high)``: bounds on a decay-1 neuron's potential after integrating, over all
     steps: the kept potential is ``v0``, ``reset`` or 0, plus the bias and one step's input."""
-    n: Neuron = net.graph.nodes[name]["neuron"]
-    drive_max, drive_min = drive_bounds(net, name)
-    return min(n.v0, n.reset, 0.0) + drive_min, max(n.v0, n.reset, 0.0) + drive_max
+    low, high = gate_ranges(net, np.array([net.index(name)]))
+    return float(low[0]), float(high[0])
 
 
 #: Widest range of input sums tracked exactly (as a bitset); wider ones use the interval.
@@ -145,18 +184,14 @@ def _subset_sums(weights: list[int]) -> tuple[int, int] | None:
     return bits, low
 
 
-def sub_threshold_high(net: Network, name: str) -> float:
-    """``need``: the highest potential decay-1 neuron ``name`` (integer values) can reach without
-    firing, ``-inf`` when it fires at every step: the largest ``c + bias + x`` below the
-    threshold, over the kept potentials ``c`` in {v0, reset, 0} and the input sums ``x`` of
-    the subsets of its incoming weights (each synapse delivers its weight or nothing)."""
-    n: Neuron = net.graph.nodes[name]["neuron"]
-    weights = [int(w) for _, _, w in net.graph.in_edges(name, data="weight")]
+def _sub_threshold_high(net: Network, i: int) -> float:
+    order, indptr = in_synapses(net)
+    weights = [int(w) for w in net.weight[order[indptr[i]:indptr[i + 1]]].tolist()]
     sums = _subset_sums(weights)
     low, high = sum(w for w in weights if w < 0), sum(w for w in weights if w > 0)
-    theta, bias = int(n.threshold), int(n.bias)
+    theta, bias = int(net.threshold[i]), int(net.bias[i])
     best = -math.inf
-    for kept in {int(n.v0), int(n.reset), 0}:
+    for kept in {int(net.v0[i]), int(net.reset[i]), 0}:
         top = theta - 1 - bias - kept  # the largest input sum that leaves it below threshold
         if top < low:
             continue
@@ -169,77 +204,145 @@ def sub_threshold_high(net: Network, name: str) -> float:
     return best
 
 
-def gate_shift(net: Network, name: str, target: Target) -> int:
-    """The shift ``s`` that maps decay-1 neuron ``name`` exactly onto ``target``'s floor at 0
-    (threshold ``θ - s``, leak ``bias - s``; see the module docstring for the proof): the
-    admissible ``s`` closest to ``θ - 1``. Raises :class:`CompileError` naming the neuron
-    when there is none."""
-    n: Neuron = net.graph.nodes[name]["neuron"]
-    if n.p != 1.0:
-        raise CompileError(
-            f"neuron '{name}': a stochastic decay-1 gate (p = {n.p:g}) cannot use the floor: a lost draw"
-            " over threshold would leave its potential above 0", n.loc)
-    _integer_values(net, name)
-    low, high = gate_range(net, name)
+def sub_threshold_high(net: Network, name: str) -> float:
+    """``need``: the highest potential decay-1 neuron ``name`` (integer values) can reach without
+    firing, ``-inf`` when it fires at every step: the largest ``c + bias + x`` below the
+    threshold, over the kept potentials ``c`` in {v0, reset, 0} and the input sums ``x`` of
+    the subsets of its incoming weights (each synapse delivers its weight or nothing)."""
+    return _sub_threshold_high(net, net.index(name))
+
+
+def gate_shifts(net: Network, idx: np.ndarray, target: Target) -> np.ndarray:
+    """:func:`gate_shift` of decay-1 neurons ``idx`` (ascending) at once. The shift ``θ - 1``
+    needs only integrality and the registers' bounds, checked for every gate in bulk; only
+    the gates it does not fit search their input sums. Raises :class:`CompileError` naming
+    the first gate (in network order) that cannot be mapped."""
+    idx = np.asarray(idx, dtype=np.int64)
+    low, high = gate_ranges(net, idx)
     llo, lhi = target.int_range(target.leak_bits)
     tlo, thi = target.int_range(target.threshold_bits)
     plo, phi = target.int_range(target.potential_bits)
-    b, theta = n.bias, n.threshold
+    b, theta = net.bias[idx], net.threshold[idx]
     # The registers' bounds on s; s = θ - 1 is exact by integrality alone when they allow it.
+    lo = np.maximum(np.maximum(b - lhi, theta - thi), high - phi)
+    hi = np.minimum(np.minimum(b - llo, theta - tlo), low - plo)
+    stochastic = net.p[idx] != 1.0
+    fractional = _non_integer(net, idx)
+    fast = (lo <= theta - 1.0) & (theta - 1.0 <= hi) & ~stochastic & ~fractional
+    shifts = np.where(fast, theta - 1.0, 0.0).astype(np.int64)
+    for k in np.flatnonzero(~fast).tolist():
+        shifts[k] = _one_shift(net, int(idx[k]), target, bool(stochastic[k]), bool(fractional[k]),
+                               float(low[k]), float(high[k]))
+    return shifts
+
+
+def _one_shift(net: Network, i: int, target: Target, stochastic: bool, fractional: bool, low: float,
+               high: float) -> int:
+    name, loc = net.name_of(i), net.location_of(i)
+    if stochastic:
+        raise CompileError(
+            f"neuron '{name}': a stochastic decay-1 gate (p = {float(net.p[i]):g}) cannot use the floor:"
+            " a lost draw over threshold would leave its potential above 0", loc)
+    if fractional:
+        _refuse_non_integer(net, i)
+    llo, lhi = target.int_range(target.leak_bits)
+    tlo, thi = target.int_range(target.threshold_bits)
+    plo, phi = target.int_range(target.potential_bits)
+    b, theta = float(net.bias[i]), float(net.threshold[i])
     lo = max(b - lhi, theta - thi, high - phi)
     hi = min(b - llo, theta - tlo, low - plo)
     if lo <= theta - 1.0 <= hi:
         return int(theta - 1.0)
-    need = sub_threshold_high(net, name)
+    need = _sub_threshold_high(net, i)
     if b - need < llo:
         raise CompileError(
             f"neuron '{name}': target '{target.name}' cannot map this decay-1 gate exactly: the floor at 0"
             f" needs a leak of at most {b - need:g} (bias {b:g} minus {need:g}, the highest potential it"
-            f" reaches without firing), below the {target.leak_bits}-bit leak's minimum of {llo:g}", n.loc)
+            f" reaches without firing), below the {target.leak_bits}-bit leak's minimum of {llo:g}", loc)
     lo = max(lo, need)
     if lo > hi:
         raise CompileError(
             f"neuron '{name}': target '{target.name}' cannot map this decay-1 gate exactly: no shift s >="
             f" {need:g} puts its leak {b:g} - s in [{llo:g}, {lhi:g}], its threshold {theta:g} - s in"
             f" [{tlo:g}, {thi:g}] and its potential range [{low:g} - s, {high:g} - s] in [{plo:g}, {phi:g}]",
-            n.loc)
+            loc)
     return int(min(max(theta - 1.0, lo), hi))
+
+
+def gate_shift(net: Network, name: str, target: Target) -> int:
+    """The shift ``s`` that maps decay-1 neuron ``name`` exactly onto ``target``'s floor at 0
+    (threshold ``θ - s``, leak ``bias - s``; see the module docstring for the proof): the
+    admissible ``s`` closest to ``θ - 1``. Raises :class:`CompileError` naming the neuron
+    when there is none."""
+    return int(gate_shifts(net, np.array([net.index(name)]), target)[0])
+
+
+def shift_gates(net: Network, idx: np.ndarray, shifts: np.ndarray) -> None:
+    """Subtract ``shifts`` from decay-1 neurons ``idx``'s thresholds and biases (exact, part (a))."""
+    idx = np.asarray(idx, dtype=np.int64)
+    leaky = np.flatnonzero(net.decay[idx] != 1.0)
+    if len(leaky):
+        i = int(idx[leaky[0]])
+        raise ValueError(f"neuron '{net.name_of(i)}': only a decay-1 neuron can be shifted, got decay"
+                         f" {float(net.decay[i]):g}")
+    moved = np.flatnonzero(shifts)
+    if len(moved):
+        sel, s = idx[moved], np.asarray(shifts)[moved]
+        net.set_params(sel, threshold=net.threshold[sel] - s, bias=net.bias[sel] - s)
 
 
 def shift_gate(net: Network, name: str, shift: int) -> None:
     """Subtract ``shift`` from decay-1 neuron ``name``'s threshold and bias (exact, part (a))."""
-    n: Neuron = net.graph.nodes[name]["neuron"]
-    if n.decay != 1.0:
-        raise ValueError(f"neuron '{name}': only a decay-1 neuron can be shifted, got decay {n.decay:g}")
-    if shift:
-        net.update(name, threshold=n.threshold - shift, bias=n.bias - shift)
+    shift_gates(net, np.array([net.index(name)]), np.array([shift]))
+
+
+def chip_neurons(net: Network, idx: np.ndarray | None = None) -> ChipNeurons:
+    """The linear-leak chip form of compiled neurons ``idx`` (default: every non-input neuron),
+    as arrays: decay 0 with no floor, or a decay-1 gate with a floor at 0 when every potential
+    it reaches without firing is <= 0 (what ``floor-gates`` arranges). Raises
+    :class:`CompileError` naming the first neuron (in network order) that has no such form."""
+    idx = np.flatnonzero(~net.is_input) if idx is None else np.asarray(idx, dtype=np.int64)
+    if np.any(net.is_input[idx]):
+        raise ValueError(f"input '{net.name_of(int(idx[np.flatnonzero(net.is_input[idx])[0]]))}' has no"
+                         " chip neuron form")
+    decay, theta = net.decay[idx], net.threshold[idx]
+    stochastic = net.p[idx] != 1.0
+    fractional = _non_integer(net, idx)
+    gate = decay == 1.0
+    # need <= min(threshold - 1, the gate's highest potential), so most gates need no search.
+    _, high = gate_ranges(net, idx)
+    maybe = gate & (theta > 1.0) & (np.minimum(theta - 1.0, high) > 0)
+    for k in np.flatnonzero(stochastic | fractional | ((decay != 0.0) & ~gate) | maybe).tolist():
+        _check_chip_form(net, int(idx[k]), bool(stochastic[k]), bool(fractional[k]))
+    return ChipNeurons(theta.astype(np.int64), net.bias[idx].astype(np.int64),
+                       net.reset[idx].astype(np.int64), net.v0[idx].astype(np.int64), np.asarray(gate))
+
+
+def _check_chip_form(net: Network, i: int, stochastic: bool, fractional: bool) -> None:
+    name, loc = net.name_of(i), net.location_of(i)
+    if stochastic:
+        raise CompileError(
+            f"neuron '{name}': a stochastic neuron (p = {float(net.p[i]):g}) has no linear-leak form", loc)
+    if fractional:
+        _refuse_non_integer(net, i)
+    decay = float(net.decay[i])
+    if decay == 1.0:
+        residue = _sub_threshold_high(net, i)
+        if residue > 0:
+            raise CompileError(
+                f"neuron '{name}': a decay-1 gate on the floor at 0 must not keep a potential above 0"
+                f" without firing, but it can reach {residue:g} (run 'floor-gates' to shift its threshold"
+                " and bias)", loc)
+    elif decay != 0.0:
+        raise CompileError(
+            f"neuron '{name}': decay {decay:g} has no linear-leak form; only decay 0 and 1 map exactly", loc)
 
 
 def chip_neuron(net: Network, name: str) -> ChipNeuron:
     """The linear-leak chip form of compiled neuron ``name``: decay 0 with no floor, or a
     decay-1 gate with a floor at 0 when every potential it reaches without firing is <= 0
     (what ``floor-gates`` arranges). Raises :class:`CompileError` naming the neuron otherwise."""
-    n: Neuron = net.graph.nodes[name]["neuron"]
-    if n.is_input:
+    i = net.index(name)
+    if net.is_input[i]:
         raise ValueError(f"input '{name}' has no chip neuron form")
-    if n.p != 1.0:
-        raise CompileError(
-            f"neuron '{name}': a stochastic neuron (p = {n.p:g}) has no linear-leak form", n.loc)
-    _integer_values(net, name)
-    floor: int | None
-    if n.decay == 0.0:
-        floor = None
-    elif n.decay == 1.0:
-        # need <= threshold - 1, so a threshold <= 1 needs no search of the input sums.
-        residue = sub_threshold_high(net, name) if n.threshold > 1.0 else 0.0
-        if residue > 0:
-            raise CompileError(
-                f"neuron '{name}': a decay-1 gate on the floor at 0 must not keep a potential above 0"
-                f" without firing, but it can reach {residue:g} (run 'floor-gates' to shift its threshold"
-                " and bias)", n.loc)
-        floor = 0
-    else:
-        raise CompileError(
-            f"neuron '{name}': decay {n.decay:g} has no linear-leak form; only decay 0 and 1 map exactly",
-            n.loc)
-    return ChipNeuron(int(n.threshold), int(n.bias), int(n.reset), int(n.v0), floor)
+    return chip_neurons(net, np.array([i]))[0]

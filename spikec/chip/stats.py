@@ -12,16 +12,22 @@ Per step, with ``r_i`` the rate of neuron i:
   chips count one extra hop);
 - energy = spikes * E.spike + events * E.synaptic_event + neurons *
   E.neuron_update + messages * E.message + hops * E.hop + E.step.
+
+Everything is computed on the synapse and core arrays. Sums are taken in
+the order the reports have always used (neurons in network order, synapses
+grouped by source) with sequential float additions (``np.cumsum``), so a
+report is the same to the last bit.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from spikec.chip.placement import Placement, routing_tables
+import numpy as np
+
+from spikec.chip.placement import Placement, distinct, route_arrays
 from spikec.chip.target import Target
 from spikec.ir.network import Network
 
@@ -30,27 +36,56 @@ __all__ = ["CoreFill", "NetworkStats", "network_stats", "mesh_distance", "traffi
 
 def mesh_distance(a: int, b: int, cores_per_chip: int | None) -> int:
     """Manhattan distance between cores ``a`` and ``b`` (square mesh per chip)."""
-    per = cores_per_chip or max(a, b) + 1
-    width = max(1, math.ceil(math.sqrt(per)))
-    chip_a, la = divmod(a, per)
-    chip_b, lb = divmod(b, per)
-    ax, ay = la % width, la // width
-    bx, by = lb % width, lb // width
-    return abs(ax - bx) + abs(ay - by) + abs(chip_a - chip_b)
+    return int(_mesh_distances(np.array([a]), np.array([b]), cores_per_chip)[0])
+
+
+def _mesh_distances(a: np.ndarray, b: np.ndarray, cores_per_chip: int | None) -> np.ndarray:
+    """:func:`mesh_distance` of each pair ``(a[i], b[i])``."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    per = np.full(len(a), cores_per_chip, dtype=np.int64) if cores_per_chip else np.maximum(a, b) + 1
+    width = np.maximum(1, np.ceil(np.sqrt(per)).astype(np.int64))
+    chip_a, la = np.divmod(a, per)
+    chip_b, lb = np.divmod(b, per)
+    return (np.abs(la % width - lb % width) + np.abs(la // width - lb // width)
+            + np.abs(chip_a - chip_b))
+
+
+def _sum(values: np.ndarray) -> float:
+    """``values[0] + values[1] + ...`` left to right (what a Python loop adds up)."""
+    return float(np.cumsum(values)[-1]) if len(values) else 0.0
+
+
+def _rates(net: Network, rates: Mapping[str, float] | float) -> np.ndarray:
+    """Each neuron's rate: one for all, or from a ``{name: rate}`` mapping (0 if absent)."""
+    if not isinstance(rates, Mapping):
+        return np.full(len(net), float(rates))
+    out = np.zeros(len(net))
+    known = [name for name in rates if name in net]
+    out[net.resolve(known)] = [float(rates[name]) for name in known]
+    return out
+
+
+def _traffic(net: Network, core: np.ndarray, k: int, rate: np.ndarray,
+             cores_per_chip: int | None) -> tuple[float, float]:
+    """``(messages, hops)`` per step from arrays; terms by source core, then source."""
+    src, dst = route_arrays(net, core, k)
+    if not len(src):
+        return 0.0, 0.0
+    heads = np.flatnonzero(np.append(True, src[1:] != src[:-1]))
+    sources = src[heads]
+    fan = np.diff(np.append(heads, len(src)))
+    dist = np.add.reduceat(_mesh_distances(core[src], dst, cores_per_chip), heads)
+    order = np.argsort(core[sources], kind="stable")
+    r = rate[sources][order]
+    return _sum(r * fan[order]), _sum(r * dist[order])
 
 
 def traffic(net: Network, placement: Placement, rates: Mapping[str, float] | float = 1.0,
             cores_per_chip: int | None = None) -> tuple[float, float]:
     """``(messages, hops)`` per step: spike messages that leave their core, and mesh hops."""
-    messages = 0.0
-    hops = 0.0
-    for table in routing_tables(net, placement):
-        for name, dests in table.items():
-            r = rates if isinstance(rates, float | int) else rates.get(name, 0.0)
-            messages += r * len(dests)
-            src = placement.core[name]
-            hops += r * sum(mesh_distance(src, c, cores_per_chip) for c in dests)
-    return messages, hops
+    core = placement.core_array(net)
+    return _traffic(net, core, placement.num_cores, _rates(net, rates), cores_per_chip)
 
 
 @dataclass
@@ -88,29 +123,36 @@ class NetworkStats:
         return out
 
 
+def _busiest_core(core: np.ndarray, post_core: np.ndarray, neuron_work: np.ndarray,
+                  synapse_work: np.ndarray, k: int) -> float:
+    """The largest per-core sum of its neurons' work (network order), then its synapses'
+    work (synapse order), each core added up left to right."""
+    cores = np.concatenate([core, post_core])
+    work = np.concatenate([neuron_work, synapse_work])
+    order = np.argsort(cores, kind="stable")
+    bounds = np.searchsorted(cores[order], np.arange(k + 1))
+    ordered = work[order]
+    return max((_sum(ordered[bounds[c]:bounds[c + 1]]) for c in range(k)), default=0.0)
+
+
 def network_stats(net: Network, placement: Placement, target: Target,
                   activity: float | Mapping[str, float] = 0.1) -> NetworkStats:
     """Sizes, per-core fill, traffic and energy per step of ``net`` placed on ``target``."""
     k = placement.num_cores
-    neurons = [0] * k
-    synapses = [0] * k
-    axons: list[set[str]] = [set() for _ in range(k)]
-    for c in placement.core.values():
-        neurons[c] += 1
-    for pre, post in net.graph.edges():
-        c = placement.core[post]
-        synapses[c] += 1
-        axons[c].add(pre)
-    fill = [CoreFill(c, neurons[c], synapses[c], len(axons[c])) for c in range(k)]
-
-    def rate(name: str) -> float:
-        return float(activity) if isinstance(activity, float | int) else float(activity.get(name, 0.0))
-
-    spikes = sum(rate(n) for n in net.graph.nodes)
-    events = sum(rate(pre) for pre, _ in net.graph.edges())
-    rates: Mapping[str, float] | float = activity if isinstance(activity, Mapping) else float(activity)
-    messages, hops = traffic(net, placement, rates, target.cores_per_chip)
-    updated = net.num_neurons - len(net.inputs())
+    core = placement.core_array(net)
+    pre = net.pre.astype(np.int64)
+    post_core = core[net.post]
+    neurons = np.bincount(core, minlength=k)
+    synapses = np.bincount(post_core, minlength=k)
+    axons = np.bincount(distinct(pre * max(k, 1) + post_core) % max(k, 1), minlength=k)
+    fill = [CoreFill(c, nn, ss, aa) for c, nn, ss, aa in
+            zip(range(k), neurons.tolist(), synapses.tolist(), axons.tolist(), strict=True)]
+    rate = _rates(net, activity)
+    spikes = _sum(rate)
+    events = _sum(rate[pre])
+    messages, hops = _traffic(net, core, k, rate, target.cores_per_chip)
+    n_inputs = int(np.count_nonzero(net.is_input))
+    updated = net.num_neurons - n_inputs
     e, lat = target.energy, target.latency
     breakdown = {
         "spikes": spikes * e.spike,
@@ -121,14 +163,11 @@ def network_stats(net: Network, placement: Placement, target: Target,
         "step": e.step,
     }
     # Cores work in parallel: the step takes as long as the busiest core, plus the network.
-    per_core = [0.0] * k
-    for name, c in placement.core.items():
-        per_core[c] += lat.neuron_update + rate(name) * lat.spike
-    for pre, post in net.graph.edges():
-        per_core[placement.core[post]] += rate(pre) * lat.synaptic_event
-    latency = max(per_core, default=0.0) + (messages * lat.message + hops * lat.hop) / max(k, 1) + lat.step
+    busiest = _busiest_core(core, post_core, lat.neuron_update + rate * lat.spike,
+                            rate[pre] * lat.synaptic_event, k)
+    latency = busiest + (messages * lat.message + hops * lat.hop) / max(k, 1) + lat.step
     return NetworkStats(
-        target=target.name, neurons=net.num_neurons, inputs=len(net.inputs()), synapses=net.num_synapses,
+        target=target.name, neurons=net.num_neurons, inputs=n_inputs, synapses=net.num_synapses,
         cores=k, fill=fill, spikes_per_step=spikes, synaptic_events_per_step=events,
         messages_per_step=messages, hops_per_step=hops, energy_per_step=sum(breakdown.values()),
         latency_per_step=latency, energy_breakdown=breakdown,

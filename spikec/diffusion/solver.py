@@ -114,7 +114,7 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
         raise DiffusionError(f"trials must be an integer >= 1, got {trials!r}")
     sim = Simulator(net)
-    names = list(probe.neurons)
+    probed = net.resolve(list(probe.neurons))  # indices: each run records and reads them as one array
     nodes = (probe.key or ((),))[0]
     windows = problem.steps + 1
     budget = _max_memory() if max_memory is None else max_memory
@@ -126,12 +126,12 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
     done = 0
     while done < trials:
         # bytes per trial and step: the recorded spikes plus the simulator's own state
-        per_trial = len(names) * length + 8 * (len(net) + 1) * 4
+        per_trial = len(probed) * length + 8 * (len(net) + 1) * 4
         batch = int(max(1, min(trials - done, budget // max(per_trial * 2, 1))))
-        result = sim.run(length, seed=seed, trials=batch, record=names,
+        result = sim.run(length, seed=seed, trials=batch, record=probed,
                          trial_offset=trial_offset + done, max_memory=budget, progress=progress,
                          engine=engine)
-        stack = np.stack([result.spikes[n] for n in names], axis=2)
+        stack = result.spikes_of(probed).transpose(1, 2, 0)  # (trials, steps, neurons)
         got, complete = count_field(stack, nodes, problem.shape, windows)
         if not complete.all():
             if length * 2 > MAX_NEURAL_STEPS:
@@ -144,10 +144,10 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
         finished[done:done + batch] = _finish_steps(stack, nodes, windows)
         end = int(finished[done:done + batch].max()) + 1
         if exact_events and end < length:
-            result = sim.run(end, seed=seed, trials=batch, record=names, trial_offset=trial_offset + done,
+            result = sim.run(end, seed=seed, trials=batch, record=probed, trial_offset=trial_offset + done,
                              max_memory=budget, engine=engine)
         events += result.synaptic_events
-        spikes += int(sum(int(result.spikes[n].sum()) for n in names))
+        spikes += int(np.count_nonzero(result.spikes_of(probed)))
         done += batch
     return Solution(
         problem=problem, counts=counts, neural_steps=finished, seed=seed, trial_offset=trial_offset,

@@ -1,7 +1,9 @@
 """The spikec IR: networks of integrate-and-fire neurons, their checks, text and files.
 
-- :mod:`~spikec.ir.network`: :class:`Network` and its payloads (:class:`Neuron`,
-  :class:`Synapse`, :class:`Probe`, stimuli);
+- :mod:`~spikec.ir.network`: :class:`Network` (stored by :mod:`~spikec.ir.store`,
+  built in bulk and edited by :mod:`~spikec.ir.bulk`, names in :mod:`~spikec.ir.names`)
+  and its payloads (:mod:`~spikec.ir.payloads`: :class:`Neuron`, :class:`Synapse`,
+  :class:`Probe`, stimuli);
 - :mod:`~spikec.ir.verify`: :func:`verify`, every rule of ``docs/semantics.md``;
 - :mod:`~spikec.ir.printer`: the canonical text (golden tests, ``--print-ir``);
 - :mod:`~spikec.ir.serialize`: the JSON network format; :mod:`~spikec.ir.files`: safe file I/O;

@@ -8,9 +8,11 @@ whatever order they were built in.
 
 from __future__ import annotations
 
+import numpy as np
+
 from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network, PoissonRate, natural_key
 
-__all__ = ["format_network", "format_number"]
+__all__ = ["format_network", "format_number", "natural_order"]
 
 
 def format_number(x: float) -> str:
@@ -20,32 +22,39 @@ def format_number(x: float) -> str:
     return repr(float(x))
 
 
+def natural_order(net: Network) -> np.ndarray:
+    """Neuron indices in natural order of their names (``x[2]`` before ``x[10]``)."""
+    names = net.names()
+    return np.array(sorted(range(len(names)), key=lambda i: natural_key(names[i])), dtype=np.int64)
+
+
 def format_network(net: Network) -> str:
     """Return the canonical text of ``net`` (ends with a newline)."""
-    neurons = sorted(net.neurons(), key=lambda n: natural_key(n.name))
-    n_in = sum(n.is_input for n in neurons)
-    lines = [
-        f"network {net.name}: {len(neurons)} neurons ({n_in} inputs), {net.num_synapses} synapses"
-    ]
-    for n in neurons:
-        tags = f" tags[{', '.join(sorted(n.tags))}]" if n.tags else ""
-        if n.is_input:
-            lines.append(f"input {n.name}{tags}")
+    names = net.names()
+    order = natural_order(net)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    n_in = int(np.count_nonzero(net.is_input))
+    lines = [f"network {net.name}: {len(names)} neurons ({n_in} inputs), {net.num_synapses} synapses"]
+    cols = {k: net.param(k) for k in NEURON_PARAMS}
+    is_input = net.is_input
+    for i in order.tolist():
+        tags = net.tags_of(i)
+        shown = f" tags[{', '.join(sorted(tags))}]" if tags else ""
+        if is_input[i]:
+            lines.append(f"input {names[i]}{shown}")
             continue
-        params = ", ".join(
-            f"{k}={format_number(getattr(n, k))}"
-            for k in NEURON_PARAMS
-            if getattr(n, k) != DEFAULT_PARAMS[k]
-        )
-        lines.append(f"neuron {n.name}" + (f" ({params})" if params else "") + tags)
-    edges = sorted(
-        (natural_key(s.pre), natural_key(s.post), s.delay, s.weight, s.pre, s.post)
-        for s in net.synapses()
-    )
-    for *_, delay, weight, pre, post in edges:
-        lines.append(f"synapse {pre} -> {post} (weight={format_number(weight)}, delay={delay})")
-    for name in sorted(net.stimuli, key=natural_key):
-        stim = net.stimuli[name]
+        params = ", ".join(f"{k}={format_number(float(cols[k][i]))}" for k in NEURON_PARAMS
+                           if cols[k][i] != DEFAULT_PARAMS[k])
+        lines.append(f"neuron {names[i]}" + (f" ({params})" if params else "") + shown)
+    pre, post, weight, delay = net.pre, net.post, net.weight, net.delay
+    syn_order = np.lexsort((weight, delay, rank[post], rank[pre]))
+    for s in syn_order.tolist():
+        lines.append(f"synapse {names[pre[s]]} -> {names[post[s]]} (weight={format_number(float(weight[s]))},"
+                     f" delay={int(delay[s])})")
+    stimuli = net.stimuli
+    for name in sorted(stimuli, key=natural_key):
+        stim = stimuli[name]
         if isinstance(stim, PoissonRate):
             lines.append(f"stimulus {name} = poisson({format_number(stim.rate)})")
         else:

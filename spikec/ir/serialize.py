@@ -1,6 +1,8 @@
-"""Save and load networks as JSON (schema ``spikec-network``, version 1).
+"""Save and load networks: JSON (schema ``spikec-network``, version 1) here, and the
+binary NPZ format of :mod:`spikec.ir.binary` for names ending in ``.npz``.
 
-The schema is documented in ``docs/network-format.md``. In short::
+:func:`save` and :func:`load_network` pick the format by the file name's suffix.
+Both schemas are documented in ``docs/network-format.md``. The JSON one, in short::
 
     {"format": "spikec-network", "version": 1, "name": "...",
      "neurons": [{"name": "x[0]", "input": true},
@@ -14,22 +16,27 @@ A ``label`` probe also carries its decode key, ``"key": [[...], ...]`` (one
 row per class). Synapses are stored as columns, ``pre``/``post`` being indices into
 ``neurons``. Floats are written with Python's shortest round-trip repr, so
 save -> load reproduces every value bit for bit. Files are written to a
-temporary name and renamed, so a failed save never leaves a partial file.
+temporary name and renamed (:mod:`spikec.ir.files`, whose helpers this module
+re-exports), so a failed save never leaves a partial file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from spikec.errors import NetworkFileError, SourceLocation, SpikecError
-from spikec.ir.network import NEURON_PARAMS, Network, PoissonRate
+from spikec.ir.files import read_json, write_bytes_atomic, write_text_atomic
+from spikec.ir.network import NEURON_PARAMS, Network, PoissonRate, Probe
+from spikec.ir.payloads import MAX_DELAY
 
 __all__ = [
-    "save", "load_network", "read_json", "network_to_dict", "network_from_dict", "FORMAT", "VERSION",
+    "save", "load_network", "read_json", "network_to_dict", "network_from_dict", "probe_to_dict",
+    "probe_from_dict", "FORMAT", "VERSION", "write_text_atomic", "write_bytes_atomic", "is_npz",
 ]
 
 FORMAT = "spikec-network"
@@ -44,29 +51,23 @@ def _loc_to_json(loc: SourceLocation | None) -> dict[str, Any] | None:
 
 def network_to_dict(net: Network) -> dict[str, Any]:
     """The JSON-ready dict of ``net`` in the version-1 schema."""
-    index: dict[str, int] = {}
+    names = net.names()
+    cols = {k: net.param(k).tolist() for k in NEURON_PARAMS}
+    is_input = net.is_input.tolist()
+    locs = net.neuron_locations()
     neurons: list[dict[str, Any]] = []
-    for i, n in enumerate(net.neurons()):
-        index[n.name] = i
-        entry: dict[str, Any] = {"name": n.name}
-        if n.is_input:
+    for i, name in enumerate(names):
+        entry: dict[str, Any] = {"name": name}
+        if is_input[i]:
             entry["input"] = True
         else:
-            entry.update({k: float(getattr(n, k)) for k in NEURON_PARAMS})
-        if n.tags:
-            entry["tags"] = sorted(n.tags)
-        if n.loc is not None:
-            entry["loc"] = _loc_to_json(n.loc)
+            entry.update({k: cols[k][i] for k in NEURON_PARAMS})
+        tags = net.tags_of(i)
+        if tags:
+            entry["tags"] = sorted(tags)
+        if locs[i] is not None:
+            entry["loc"] = _loc_to_json(locs[i])
         neurons.append(entry)
-    pre: list[int] = []
-    post: list[int] = []
-    weight: list[float] = []
-    delay: list[int] = []
-    for a, b, data in net.graph.edges(data=True):
-        pre.append(index[a])
-        post.append(index[b])
-        weight.append(float(data["weight"]))
-        delay.append(int(data["delay"]))
     stimuli: dict[str, Any] = {}
     for name, stim in net.stimuli.items():
         if isinstance(stim, PoissonRate):
@@ -78,15 +79,18 @@ def network_to_dict(net: Network) -> dict[str, Any]:
         "version": VERSION,
         "name": net.name,
         "neurons": neurons,
-        "synapses": {"pre": pre, "post": post, "weight": weight, "delay": delay},
-        "probes": [
-            {"label": p.label, "neurons": list(p.neurons), "decoder": p.decoder, "array": p.array,
-             **({} if p.key is None else {"key": [list(row) for row in p.key]}),
-             **({} if p.info is None else {"info": dict(p.info)})}
-            for p in net.probes
-        ],
+        "synapses": {"pre": net.pre.tolist(), "post": net.post.tolist(), "weight": net.weight.tolist(),
+                     "delay": net.delay.tolist()},
+        "probes": [probe_to_dict(p) for p in net.probes],
         "stimuli": stimuli,
     }
+
+
+def probe_to_dict(p: Probe) -> dict[str, Any]:
+    """A probe as JSON-ready data (the ``probes`` entries of the network format)."""
+    return {"label": p.label, "neurons": list(p.neurons), "decoder": p.decoder, "array": p.array,
+            **({} if p.key is None else {"key": [list(row) for row in p.key]}),
+            **({} if p.info is None else {"info": dict(p.info)})}
 
 
 def _dumps(doc: dict[str, Any]) -> str:
@@ -107,27 +111,19 @@ def _dumps(doc: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def is_npz(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names the binary format (its suffix is ``.npz``)."""
+    return Path(path).suffix.lower() == ".npz"
 
 
 def save(net: Network, path: str | os.PathLike[str]) -> None:
-    """Write ``net`` to ``path`` as JSON (schema ``spikec-network`` v1), atomically."""
+    """Write ``net`` to ``path``, atomically: the binary format (:mod:`spikec.ir.binary`)
+    when the name ends in ``.npz``, else JSON (schema ``spikec-network`` v1)."""
+    if is_npz(path):
+        from spikec.ir.binary import save_npz
+
+        save_npz(net, path)
+        return
     from spikec.ir.verify import verify
 
     verify(net)
@@ -212,36 +208,14 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
         lengths = {len(c) for c in cols.values()}
         if len(lengths) > 1:
             raise r.fail("synapses", "columns pre, post, weight, delay differ in length")
-        for key in ("pre", "post"):
-            for j, idx in enumerate(cols[key]):
-                if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < len(names):
-                    raise r.fail(
-                        f"synapses.{key}[{j}]",
-                        f"expected a neuron index in [0, {len(names)}), got {idx!r}",
-                    )
-        for j, w in enumerate(cols["weight"]):
-            if isinstance(w, bool) or not isinstance(w, (int, float)):
-                raise r.fail(f"synapses.weight[{j}]", f"expected a number, got {w!r}")
-        net.add_synapses(
-            [names[i] for i in cols["pre"]],
-            [names[i] for i in cols["post"]],
-            cols["weight"],
-            cols["delay"],
-        )
-        for i, pj in enumerate(doc.get("probes", [])):
-            where = f"probes[{i}]"
-            decoder = pj.get("decoder") if isinstance(pj, dict) else None
-            array = r.get(pj, "array", bool, where) if "array" in pj else None
-            decode_key = r.get(pj, "key", list, where) if "key" in pj else None
-            info = r.get(pj, "info", dict, where) if "info" in pj else None
-            net.probe(
-                *r.get(pj, "neurons", list, where),
-                label=r.get(pj, "label", str, where),
-                decoder=decoder,
-                array=array,
-                key=decode_key,
-                info=info,
-            )
+        index = {k: _index_column(r, cols[k], f"synapses.{k}", len(names)) for k in ("pre", "post")}
+        weights = _number_column(r, cols["weight"], "synapses.weight")
+        net.add_synapses(index["pre"], index["post"], weights, _delay_column(r, cols["delay"]))
+        probes = doc.get("probes", [])
+        if not isinstance(probes, list):
+            raise r.fail("probes", "expected a list")
+        for i, pj in enumerate(probes):
+            probe_from_dict(net, pj, r, f"probes[{i}]")
         stimuli = doc.get("stimuli", {})
         if not isinstance(stimuli, dict):
             raise r.fail("stimuli", "expected an object")
@@ -258,25 +232,76 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
     return net
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """Parse the JSON file at ``path``; a missing, unreadable or malformed file is a
-    :class:`NetworkFileError` (malformed JSON with its line, column and a caret)."""
-    source = os.fspath(path)
+def _index_column(r: _Reader, values: list[Any], where: str, n: int) -> np.ndarray:
+    """A column of neuron indices as an int64 array; the first bad entry is named."""
+    if all(type(v) is int for v in values):
+        try:
+            arr = np.array(values, dtype=np.int64)
+        except OverflowError:
+            arr = None
+        if arr is not None:
+            bad = np.flatnonzero((arr < 0) | (arr >= n))
+            if not len(bad):
+                return arr
+            j = int(bad[0])
+        else:
+            j = next(k for k, v in enumerate(values) if not -(2**63) <= v < 2**63)
+    else:
+        j = next(k for k, v in enumerate(values) if type(v) is not int)
+    raise r.fail(f"{where}[{j}]", f"expected a neuron index in [0, {n}), got {_short(values[j])}")
+
+
+def _number_column(r: _Reader, values: list[Any], where: str) -> np.ndarray:
+    """A column of finite numbers as float64; the first bad entry is named."""
+    for j, v in enumerate(values):
+        if type(v) is not float and type(v) is not int:
+            raise r.fail(f"{where}[{j}]", f"expected a number, got {_short(v)}")
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NetworkFileError(f"{source}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NetworkFileError(f"{source}: cannot read: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        lines = text.splitlines()
-        line_text = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else None
-        loc = SourceLocation(source, exc.lineno, exc.colno, line_text)
-        raise NetworkFileError(f"invalid JSON: {exc.msg}", loc) from None
+        return np.array(values, dtype=np.float64)
+    except OverflowError:
+        j = next(k for k, v in enumerate(values) if type(v) is int and abs(v) > 2**1023)
+        raise r.fail(f"{where}[{j}]", "expected a finite number, got an integer too large for a"
+                     " float") from None
+
+
+def _delay_column(r: _Reader, values: list[Any]) -> np.ndarray:
+    """A column of delays as int64 (the network checks they are >= 1, naming the synapse)."""
+    for j, v in enumerate(values):
+        if type(v) is not int:
+            raise r.fail(f"synapses.delay[{j}]", f"expected an integer >= 1, got {_short(v)}")
+        if v > MAX_DELAY:
+            raise r.fail(f"synapses.delay[{j}]", f"expected an integer in [1, 2**63 - 1], got {_short(v)}")
+    return np.array(values, dtype=np.int64)
+
+
+def _short(value: Any) -> str:
+    """A value for a message: its repr, cut short (huge integers by their size)."""
+    if type(value) is int and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit integer"
+    return f"{value!r:.60}"
+
+
+def probe_from_dict(net: Network, pj: Any, r: _Reader, where: str) -> None:
+    """Add the probe ``pj`` (a ``probes`` entry of the format) to ``net``; ``r`` names
+    the file in errors, ``where`` the entry."""
+    if not isinstance(pj, dict):
+        raise r.fail(where, f"expected an object, got {type(pj).__name__}")
+    decoder = r.get(pj, "decoder", str, where) if pj.get("decoder") is not None else None
+    array = r.get(pj, "array", bool, where) if "array" in pj else None
+    decode_key = r.get(pj, "key", list, where) if "key" in pj else None
+    info = r.get(pj, "info", dict, where) if "info" in pj else None
+    neurons = r.get(pj, "neurons", list, where)
+    if not all(isinstance(n, str) for n in neurons):
+        raise r.fail(f"{where}.neurons", "expected a list of neuron names")
+    net.probe(*neurons, label=r.get(pj, "label", str, where), decoder=decoder, array=array,
+              key=decode_key, info=info)
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:
-    """Read a network saved by :func:`save`; errors name the file and the bad field."""
+    """Read a network saved by :func:`save` (the format by the file's suffix: ``.npz``
+    binary, else JSON); errors name the file and the bad field."""
+    if is_npz(path):
+        from spikec.ir.binary import load_npz
+
+        return load_npz(path)
     return network_from_dict(read_json(path), os.fspath(path))

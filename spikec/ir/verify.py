@@ -1,108 +1,119 @@
 """``verify(net)``: check a network against every rule of the semantics.
 
-The builders of :class:`~spikec.ir.network.Network` already check each object
-as it is added; ``verify`` re-checks the whole network, so a network edited
-through ``net.graph`` directly, loaded from disk, or rewritten by a pass is
-held to the same rules. The simulator and every emitter call it first.
+The methods of :class:`~spikec.ir.network.Network` already check each value
+as it is added; ``verify`` re-checks the whole network, vectorized over its
+columns, so a network loaded from disk, rewritten by a pass or edited
+through its raw columns is held to the same rules. The simulator and every
+emitter call it first. It costs a few array passes, no Python loop per
+neuron or synapse; only when something is wrong does it look for the first
+culprit to name it.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from spikec.errors import VerifyError
-from spikec.ir.network import (
-    DECODERS,
-    Network,
-    Neuron,
-    PoissonRate,
-    SpikeTimes,
-    _real,
-    check_delay,
-    check_neuron,
-)
+from spikec.ir.network import DECODERS, NEURON_PARAMS, Network
+from spikec.ir.payloads import check_name
 
 __all__ = ["verify"]
+
+_BAD_NAME_CHAR = re.compile(r"\s")
 
 
 def verify(net: Network) -> None:
     """Raise :class:`~spikec.errors.VerifyError` naming the first object that
     breaks a rule of ``docs/semantics.md``; return ``None`` if all is well.
 
-    Rules: every node carries a :class:`Neuron` whose name is its key;
-    parameters are finite reals with ``decay`` and ``p`` in [0, 1]; input
-    neurons receive no synapses; every synapse has a finite real weight and
-    an integer delay >= 1; probes name existing neurons and known decoders;
-    stimuli drive existing input neurons with valid steps or rates.
+    Rules: parameters are finite reals with ``decay`` and ``p`` in [0, 1];
+    names are unique, non-empty and printable; input neurons receive no
+    synapses; every synapse joins two neurons of the network with a finite
+    real weight and an integer delay >= 1; probes name existing neurons and
+    known decoders; stimuli drive input neurons with valid steps or rates.
     """
     if not isinstance(net, Network):
         raise VerifyError(f"verify expects a spikec.Network, got {type(net).__name__}")
-    graph = net.graph
-    for name, data in graph.nodes(data=True):
-        neuron = data.get("neuron")
-        if not isinstance(neuron, Neuron):
-            raise VerifyError(f"node {name!r} has no neuron data (added to the graph directly?)")
-        if neuron.name != name:
-            raise VerifyError(f"node {name!r} holds the data of neuron '{neuron.name}'", neuron.loc)
-        check_neuron(neuron)
+    _verify_neurons(net)
     _verify_synapses(net)
-    for probe in net.probes:
-        for name in probe.neurons:
-            if name not in graph:
-                raise VerifyError(f"probe '{probe.label}': no neuron named '{name}'", probe.loc)
-        if probe.decoder is not None and probe.decoder not in DECODERS:
-            raise VerifyError(f"probe '{probe.label}': unknown decoder '{probe.decoder}'", probe.loc)
-    for name, stim in net.stimuli.items():
-        if name not in graph or not graph.nodes[name]["neuron"].is_input:
-            raise VerifyError(f"stimulus '{name}': not an input neuron")
-        if isinstance(stim, SpikeTimes):
-            if any(not isinstance(t, int) or t < 0 for t in stim.times):
-                raise VerifyError(f"stimulus '{name}': spike steps must be integers >= 0")
-        elif isinstance(stim, PoissonRate):
-            if not 0.0 <= stim.rate <= 1.0:
-                raise VerifyError(f"stimulus '{name}': rate must be in [0, 1], got {stim.rate:g}")
-        else:
-            raise VerifyError(f"stimulus '{name}': unknown stimulus {stim!r}")
+    _verify_probes_and_stimuli(net)
 
 
-_REAL_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
-_INT_TYPES = frozenset({int, np.int64, np.int32, np.int16, np.int8})
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _verify_neurons(net: Network) -> None:
+    is_input = net.is_input
+    for key in NEURON_PARAMS:
+        values = net.param(key)
+        bad = ~np.isfinite(values)
+        if key in ("decay", "p"):
+            bad |= (values < 0.0) | (values > 1.0)
+        if bad.any():
+            i = _first(bad)
+            what = "finite" if not np.isfinite(values[i]) else "in [0, 1]"
+            kind = "input" if is_input[i] else "neuron"
+            raise VerifyError(f"{kind} '{net.name_of(i)}': {key} must be {what}, got {values[i]:g}",
+                              net.location_of(i))
+    # Names: the table holds each base once; one scan of their joined text finds a space
+    # or control character, and only then is the culprit looked for.
+    bases = net._names.bases
+    joined = "".join(bases)
+    if _BAD_NAME_CHAR.search(joined) or not joined.isprintable():
+        for base in bases:
+            check_name(base or "[0]")
 
 
 def _verify_synapses(net: Network) -> None:
-    """Check every synapse: one vectorized pass, and a per-synapse pass that names
-    the culprit only when the fast pass finds something wrong."""
-    graph = net.graph
-    inputs = {n.name for n in net.neurons() if n.is_input}
-    weights: list[object] = []
-    delays: list[object] = []
-    for _pre, nbrs in graph.adjacency():
-        for post, keyed in nbrs.items():
-            if post in inputs:
-                _check_each_synapse(net)
-            for data in keyed.values():
-                weights.append(data.get("weight"))
-                delays.append(data.get("delay"))
-    if not weights:
+    n = len(net)
+    if not net.num_synapses:
         return
-    try:
-        ok = set(map(type, weights)) <= _REAL_TYPES and set(map(type, delays)) <= _INT_TYPES
-        ok = ok and bool(np.isfinite(np.array(weights, dtype=float)).all())
-        ok = ok and int(np.array(delays, dtype=np.int64).min()) >= 1
-    except (OverflowError, ValueError, TypeError):
-        ok = False
-    if not ok:
-        _check_each_synapse(net)
+    pre, post, weight, delay = net.pre, net.post, net.weight, net.delay
+    out_of_range = (pre < 0) | (pre >= n) | (post < 0) | (post >= n)
+    if out_of_range.any():
+        s = _first(out_of_range)
+        raise VerifyError(f"synapse {s}: joins neuron indices {int(pre[s])} -> {int(post[s])}, outside the"
+                          f" {n} neurons of the network")
+    names = net.name_of
+    to_input = net.is_input[post]
+    if to_input.any():
+        s = _first(to_input)
+        raise VerifyError(f"synapse {names(int(pre[s]))} -> {names(int(post[s]))}: '{names(int(post[s]))}' is"
+                          " an input neuron and cannot receive synapses", net.synapse_location(s))
+    bad_w = ~np.isfinite(weight)
+    if bad_w.any():
+        s = _first(bad_w)
+        raise VerifyError(f"synapse {names(int(pre[s]))} -> {names(int(post[s]))}: weight must be finite,"
+                          f" got {float(weight[s])!r}", net.synapse_location(s))
+    bad_d = delay < 1
+    if bad_d.any():
+        s = _first(bad_d)
+        raise VerifyError(f"synapse {names(int(pre[s]))} -> {names(int(post[s]))}: delay must be an integer"
+                          f" >= 1, got {int(delay[s])}", net.synapse_location(s))
 
 
-def _check_each_synapse(net: Network) -> None:
-    graph = net.graph
-    for pre, post, data in graph.edges(data=True):
-        loc = data.get("loc")
-        owner = f"synapse {pre} -> {post}"
-        if graph.nodes[post]["neuron"].is_input:
-            raise VerifyError(f"{owner}: '{post}' is an input neuron and cannot receive synapses", loc)
-        if "weight" not in data or "delay" not in data:
-            raise VerifyError(f"{owner}: missing weight or delay", loc)
-        _real(owner, "weight", data["weight"], loc)
-        check_delay(owner, data["delay"], loc)
+def _verify_probes_and_stimuli(net: Network) -> None:
+    for probe in net.probes:
+        for name in probe.neurons:
+            if name not in net:
+                raise VerifyError(f"probe '{probe.label}': no neuron named '{name}'", probe.loc)
+        if probe.decoder is not None and probe.decoder not in DECODERS:
+            raise VerifyError(f"probe '{probe.label}': unknown decoder '{probe.decoder}'", probe.loc)
+    rates = net.stimulus_rates
+    has_rate = ~np.isnan(rates)
+    bad = has_rate & ~net.is_input
+    if bad.any():
+        raise VerifyError(f"stimulus '{net.name_of(_first(bad))}': not an input neuron")
+    bad = has_rate & ((rates < 0) | (rates > 1))
+    if bad.any():
+        i = _first(bad)
+        raise VerifyError(f"stimulus '{net.name_of(i)}': rate must be in [0, 1], got {rates[i]:g}")
+    is_input = net.is_input
+    for i, times in net.stimulus_times.items():
+        if not 0 <= i < len(net) or not is_input[i]:
+            raise VerifyError(f"stimulus '{net.name_of(i) if 0 <= i < len(net) else i}': not an input neuron")
+        if any(not isinstance(t, int) or t < 0 for t in times):
+            raise VerifyError(f"stimulus '{net.name_of(i)}': spike steps must be integers >= 0")

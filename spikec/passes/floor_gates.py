@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spikec.chip.linear_leak import gate_shift, shift_gate
+import numpy as np
+
+from spikec.chip.linear_leak import gate_shifts, shift_gates
 from spikec.chip.target import Target
 from spikec.ir.network import Network
 from spikec.passes.manager import CompileContext, Pass, register_pass
@@ -34,18 +36,15 @@ class FloorGates(Pass):
         return target.floor
 
     def run(self, net: Network, ctx: CompileContext) -> Network:
-        """Shift each decay-1 neuron by :func:`gate_shift`; a no-op on targets without a floor."""
+        """Shift each decay-1 neuron by :func:`~spikec.chip.linear_leak.gate_shift` (all at once,
+        see :func:`~spikec.chip.linear_leak.gate_shifts`); a no-op on targets without a floor."""
         if not ctx.target.floor:
             return net
-        gates = [name for name, d in net.graph.nodes(data=True)
-                 if not d["neuron"].is_input and d["neuron"].decay == 1.0]
-        shifted = 0
-        for name in gates:
-            shift = gate_shift(net, name, ctx.target)
-            shift_gate(net, name, shift)
-            shifted += shift != 0
-        if gates:
-            ctx.note(self.name, "network", f"{len(gates)} decay-1 gate(s) on the floor at 0"
-                     f" ({shifted} with threshold and bias shifted)")
+        gates = np.flatnonzero(~net.is_input & (net.decay == 1.0))
+        if not len(gates):
+            return net
+        shifts = gate_shifts(net, gates, ctx.target)
+        shift_gates(net, gates, shifts)
+        ctx.note(self.name, "network", f"{len(gates)} decay-1 gate(s) on the floor at 0"
+                 f" ({int(np.count_nonzero(shifts))} with threshold and bias shifted)")
         return net
-

@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TextIO
 
+import numpy as np
+
 from spikec.chip.placement import Placement
 from spikec.chip.target import Target
 from spikec.errors import CompileError, Diagnostic, SourceLocation, SpikecError, did_you_mean
@@ -83,6 +85,18 @@ class CompileContext:
             out = set(net)
         out.update(net.inputs())
         return out
+
+    def observable_mask(self, net: Network) -> np.ndarray:
+        """:meth:`observable` as a boolean mask over the neurons (no name set is built
+        for a network without probes)."""
+        if self.keep is None and not net.probes:
+            return np.ones(len(net), dtype=bool)
+        mask = np.zeros(len(net), dtype=bool)
+        names = set(self.keep) if self.keep is not None else {n for p in net.probes for n in p.neurons}
+        known = [n for n in names if n in net]
+        mask[net.resolve(known)] = True
+        mask |= net.is_input
+        return mask
 
 
 class Pass(abc.ABC):

@@ -19,6 +19,10 @@ identical on deterministic networks, assuming no injected current
   delay) into one carrying the summed weight, when that sum is exact, and
   drops synapses of weight 0.
 
+All four work on the columns: masks, one CSR gather per wave of the
+never-fires proof, a breadth-first search in scipy for dead neurons,
+pointer jumping for relay chains and one sort for parallel synapses.
+
 Removing a stochastic neuron changes which uniform each remaining
 stochastic neuron reads (the draws go in network order), so on stochastic
 networks ``dead-neurons`` keeps the spikes identical in distribution, not
@@ -28,17 +32,24 @@ bit for bit; the other passes never remove or reorder stochastic neurons.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from spikec.ir.analysis import silent_neurons
-from spikec.ir.network import Network, Neuron
+import numpy as np
+
+from spikec.errors import CompileError, NetworkError
+from spikec.ir.analysis import _grid_exact, follow, gather, reverse_reachable, silent_mask, stable_order
+from spikec.ir.network import Network
+from spikec.ir.payloads import MAX_DELAY
 from spikec.passes.manager import CompileContext, Pass, register_pass
 
 __all__ = [
     "dead_neurons",
+    "dead_mask",
+    "note_neurons",
     "pure_relays",
+    "pure_relay_mask",
     "fold_relays",
     "merge_parallel_synapses",
     "NeverFires",
@@ -48,56 +59,171 @@ __all__ = [
 ]
 
 
-def dead_neurons(net: Network, observable: set[str]) -> list[str]:
+def note_neurons(ctx: CompileContext, pass_name: str, net: Network, idx: np.ndarray,
+                 messages: Sequence[str]) -> None:
+    """Record one note per neuron of ``idx`` (``messages[k]`` about ``idx[k]``), each with
+    the neuron's source location."""
+    for name, i, message in zip(net.names(idx), idx.tolist(), messages, strict=True):
+        ctx.note(pass_name, f"neuron '{name}'", message, loc=net.location_of(i))
+
+
+def _mask_of(net: Network, names: Collection[str]) -> np.ndarray:
+    mask = np.zeros(len(net), dtype=bool)
+    listed = list(names)
+    try:
+        mask[net.resolve(listed)] = True
+    except NetworkError:  # names of neurons a pass removed or never had: not observable here
+        known = [x for x in listed if x in net]
+        mask[net.resolve(known)] = True
+    return mask
+
+
+def dead_mask(net: Network, observable: np.ndarray) -> np.ndarray:
+    """Mask of the neurons from which no synapse path reaches ``observable`` (a mask)."""
+    return ~reverse_reachable(net, observable)
+
+
+def dead_neurons(net: Network, observable: Collection[str]) -> list[str]:
     """Neurons (in network order) from which no synapse path reaches ``observable``."""
-    graph = net.graph
-    live = set(observable)
-    stack = list(observable)
-    while stack:
-        for pre in graph.predecessors(stack.pop()):
-            if pre not in live:
-                live.add(pre)
-                stack.append(pre)
-    return [name for name in graph.nodes if name not in live]
+    return net.names(np.flatnonzero(dead_mask(net, _mask_of(net, observable))))
 
 
-def pure_relays(net: Network, observable: set[str]) -> list[str]:
-    """Unobservable neurons that fire exactly one delay after their single source.
+def pure_relay_mask(net: Network, observable: np.ndarray) -> np.ndarray:
+    """Mask of the unobservable neurons that fire exactly one delay after their single source.
 
     Conditions: not an input, ``p = 1``, exactly one incoming synapse, from
     another neuron, with weight ``w >= threshold > 0``, and ``bias = v0 =
     reset = 0``; so the potential is 0 except on the step the source's spike
     arrives, when it is ``w`` and the neuron fires and resets to 0.
     """
-    graph = net.graph
-    out = []
-    for name, data in graph.nodes(data=True):
-        n: Neuron = data["neuron"]
-        if n.is_input or name in observable or n.p != 1.0:
-            continue
-        if n.bias != 0.0 or n.v0 != 0.0 or n.reset != 0.0 or not n.threshold > 0.0:
-            continue
-        if graph.in_degree(name) != 1:
-            continue
-        (pre, _, w), = graph.in_edges(name, data="weight")
-        if pre != name and w >= n.threshold:
-            out.append(name)
+    candidate = (~net.is_input & ~observable & (net.p == 1.0) & (net.bias == 0.0) & (net.v0 == 0.0)
+                 & (net.reset == 0.0) & (net.threshold > 0.0) & (net.in_degree() == 1))
+    syn = np.flatnonzero(candidate[net.post])  # each candidate's one incoming synapse
+    idx = net.post[syn]
+    ok = (net.pre[syn] != idx) & (net.weight[syn] >= net.threshold[idx])
+    out = np.zeros(len(net), dtype=bool)
+    out[idx[ok]] = True
     return out
 
 
-def fold_relays(net: Network, relays: list[str]) -> int:
-    """Replace each relay ``pre -(d)-> r -(w2, d2)-> q`` by ``pre -(w2, d + d2)-> q``;
-    return how many were folded. Chains of relays fold into one longer delay."""
-    graph = net.graph
-    for r in relays:
-        (pre, _, d), = graph.in_edges(r, data="delay")
-        for _, post, data in list(graph.out_edges(r, data=True)):
-            attrs = {"weight": data["weight"], "delay": d + data["delay"]}
-            if "loc" in data:
-                attrs["loc"] = data["loc"]
-            graph.add_edge(pre, post, **attrs)
-        graph.remove_node(r)
-    return len(relays)
+def pure_relays(net: Network, observable: Collection[str]) -> list[str]:
+    """Names (in network order) of the neurons :func:`pure_relay_mask` finds."""
+    return net.names(np.flatnonzero(pure_relay_mask(net, _mask_of(net, observable))))
+
+
+def _attach(parent: np.ndarray, index: np.ndarray, levels: int) -> np.ndarray:
+    """For each relay, its nearest ancestor relay with a larger network index (-1: none), by
+    binary lifting: the relay whose folded list it joins in the one-at-a-time fold."""
+    big = np.iinfo(np.int64).max
+    anc = [parent]
+    top = [np.where(parent >= 0, index[np.maximum(parent, 0)], big)]
+    for _ in range(levels):
+        a, m = anc[-1], top[-1]
+        ok = a >= 0
+        anc.append(np.where(ok, a[np.maximum(a, 0)], -1))
+        top.append(np.where(ok, np.maximum(m, m[np.maximum(a, 0)]), big))
+    cur = np.arange(len(parent))
+    for a, m in zip(reversed(anc), reversed(top), strict=True):
+        skip = (a[cur] >= 0) & (m[cur] < index)
+        cur = np.where(skip, a[cur], cur)
+    return parent[cur]
+
+
+def _preorder(parent: np.ndarray, group: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Preorder rank of each node of a forest (``parent`` -1 at the top), children in order of
+    ``index``, the top nodes of each ``group`` forming one tree; by Euler-tour successors and
+    list ranking (pointer jumping)."""
+    r = len(parent)
+    key = np.where(parent >= 0, parent, r + group)
+    order = np.lexsort((index, key))
+    same = np.zeros(r, dtype=bool)
+    same[:-1] = key[order][1:] == key[order][:-1]
+    nxt_sib = np.full(r, -1)
+    nxt_sib[order[:-1][same[:-1]]] = order[1:][same[:-1]]
+    first_child = np.full(r + 1, -1)
+    starts = np.ones(r, dtype=bool)
+    starts[1:] = ~same[:-1]
+    heads = order[starts]
+    inner = key[heads] < r
+    first_child[key[heads][inner]] = heads[inner]
+    # The nearest ancestor-or-self with a next sibling (r: none), then the tour's successor.
+    ptr = np.append(np.where(nxt_sib >= 0, np.arange(r), np.where(parent >= 0, parent, r)), r)
+    while True:
+        new = ptr[ptr]
+        if np.array_equal(new, ptr):
+            break
+        ptr = new
+    escape = np.where(ptr[:r] < r, nxt_sib[np.minimum(ptr[:r], r - 1)], -1)
+    succ = np.where(first_child[:r] >= 0, first_child[:r], escape)
+    rank = np.ones(r, dtype=np.int64)
+    while True:
+        act = np.flatnonzero(succ >= 0)
+        if not len(act):
+            break
+        rank[act] += rank[succ[act]]
+        succ[act] = succ[succ[act]]
+    return -rank  # the first node has the longest way to the end
+
+
+def fold_relays(net: Network, relays: Sequence[str] | np.ndarray) -> int:
+    """Replace each relay ``pre -(d)-> r -(w2, d2)-> q`` by ``pre -(w2, d + d2)-> q``; return how
+    many were folded. Chains of relays fold into one longer delay; relays on a cycle of relays
+    (which never fire) are left alone.
+
+    The new synapses come in the order folding the relays one at a time, in network order,
+    would append them (what keeps same-step float sums bit-identical): a relay's synapses
+    join the list of the nearest relay above it with a larger index, which moves on when that
+    one folds; that is a preorder walk of those "joins" links.
+    """
+    mask = relays if isinstance(relays, np.ndarray) and relays.dtype == bool else None
+    if mask is None:
+        mask = np.zeros(len(net), dtype=bool)
+        named = list(relays) if not isinstance(relays, np.ndarray) else relays
+        mask[net.resolve(named, "fold_relays")] = True
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return 0
+    if np.any(net.in_degree()[idx] != 1):
+        raise ValueError("fold_relays: every relay needs exactly one incoming synapse")
+    pos = np.full(len(net), -1, dtype=np.int64)
+    pos[idx] = np.arange(len(idx))
+    in_syn = np.flatnonzero(mask[net.post])
+    in_syn = in_syn[np.argsort(pos[net.post[in_syn]])]
+    source = net.pre[in_syn].astype(np.int64)
+    up = np.arange(len(net))
+    up[idx] = source
+    step = np.zeros(len(net), dtype=np.int64)
+    step[idx] = net.delay[in_syn]
+    top, dist, rounds = follow(up, step, MAX_DELAY)  # saturated sums overflow below
+    root, dist = top[idx], dist[idx]
+    if np.any(root < 0):  # relays fed by a cycle of relays: keep them as they are
+        keep = idx[root >= 0]
+        return fold_relays(net, _mask_from(len(net), keep)) if len(keep) else 0
+    parent = pos[source]
+    joins = _attach(parent, idx, rounds + 1)
+    rank = _preorder(joins, root, idx)
+    out = gather(net.csr(), idx)
+    post = net.post[out]
+    out = out[~mask[post]]
+    owner = pos[net.pre[out]]
+    emit = out[np.lexsort((out, rank[owner]))]
+    owner = pos[net.pre[emit]]
+    extra = net.delay[emit]
+    past = np.flatnonzero(extra > MAX_DELAY - dist[owner])
+    if len(past):
+        s = int(emit[past[0]])
+        raise CompileError(f"relay-fold: synapse {net.name_of(int(root[owner[past[0]]]))} ->"
+                           f" {net.name_of(int(net.post[s]))}: the folded delay would pass 2**63 - 1 steps",
+                           net.synapse_location(s))
+    net.copy_synapses(emit, pre=root[owner], delay=dist[owner] + extra)
+    net.remove_neurons(mask)
+    return len(idx)
+
+
+def _mask_from(n: int, idx: np.ndarray) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[idx] = True
+    return out
 
 
 def merge_parallel_synapses(net: Network, drop_zero: bool = True) -> tuple[int, int]:
@@ -105,38 +231,49 @@ def merge_parallel_synapses(net: Network, drop_zero: bool = True) -> tuple[int, 
 
     Returns ``(merged groups, dropped zero-weight synapses)``. A group whose
     float sum would round is left alone (adding the parts one by one and
-    adding their sum could then differ in the last bit).
+    adding their sum could then differ in the last bit). The merged synapse
+    takes the place of the group's first one. Sums on a common binary grid
+    (integer and dyadic weights) are exact by construction and merged in
+    bulk; only the other groups are checked one by one with fractions.
     """
-    graph = net.graph
-    merged = dropped = 0
-    for pre, nbrs in list(graph.adjacency()):
-        for post, keyed in list(nbrs.items()):
-            if len(keyed) == 1 and not drop_zero:
-                continue
-            by_delay: dict[int, list[int]] = defaultdict(list)
-            for key, data in keyed.items():
-                by_delay[data["delay"]].append(key)
-            for keys in by_delay.values():
-                weights = [graph.edges[pre, post, k]["weight"] for k in keys]
-                total = math.fsum(weights)
-                exact = len(keys) == 1 or _sum_is_exact(weights, total)
-                if len(keys) > 1 and exact:
-                    for k in keys[1:]:
-                        graph.remove_edge(pre, post, k)
-                    graph.edges[pre, post, keys[0]]["weight"] = total
-                    merged += 1
-                    keys = keys[:1]
-                if drop_zero:
-                    for k in keys:
-                        if graph.edges[pre, post, k]["weight"] == 0.0:
-                            graph.remove_edge(pre, post, k)
-                            dropped += 1
+    pre, post, delay, weight = net.pre, net.post, net.delay, net.weight
+    if not len(pre):
+        return 0, 0
+    order = stable_order(pre, post, delay)  # stable: a group keeps its insertion order
+    key_change = np.ones(len(order), dtype=bool)
+    key_change[1:] = ((pre[order][1:] != pre[order][:-1]) | (post[order][1:] != post[order][:-1])
+                      | (delay[order][1:] != delay[order][:-1]))
+    group = np.cumsum(key_change) - 1
+    n_groups = int(group[-1]) + 1
+    size = np.bincount(group, minlength=n_groups)
+    w = weight[order]
+    total = np.bincount(group, w, minlength=n_groups)
+    exact = _grid_exact(group, w, n_groups, None)
+    unsure = np.flatnonzero(~exact & (size > 1))
+    if len(unsure):
+        starts = np.flatnonzero(key_change)
+        values = w.tolist()
+        for g in unsure.tolist():
+            part = values[starts[g]:starts[g] + size[g]]
+            total[g] = math.fsum(part)
+            exact[g] = Fraction(total[g]) == sum((Fraction(x) for x in part), Fraction(0))
+    merge = exact & (size > 1)
+    first = order[key_change]
+    new_weight = np.array(weight, dtype=np.float64)
+    new_weight[first[merge]] = total[merge]
+    drop = np.zeros(len(order), dtype=bool)
+    drop[order[merge[group] & ~key_change]] = True
+    merged = int(merge.sum())
+    dropped = 0
+    if drop_zero:
+        zero = ~drop & (new_weight == 0.0)
+        dropped = int(zero.sum())
+        drop |= zero
+    if merged:
+        net.set_synapses(first[merge], weight=total[merge])
+    if drop.any():
+        net.remove_synapses(drop)
     return merged, dropped
-
-
-def _sum_is_exact(weights: list[float], total: float) -> bool:
-    """Whether ``total`` is the exact real sum of ``weights`` (no rounding in the merge)."""
-    return Fraction(total) == sum((Fraction(w) for w in weights), Fraction(0))
 
 
 @register_pass
@@ -150,12 +287,15 @@ class NeverFires(Pass):
 
     def run(self, net: Network, ctx: CompileContext) -> Network:
         """Remove outgoing synapses of every provably silent neuron."""
-        for name in sorted(silent_neurons(net), key=list(net.graph.nodes).index):
-            out = list(net.graph.out_edges(name, keys=True))
-            if out:
-                net.graph.remove_edges_from(out)
-                ctx.note(self.name, f"neuron '{name}'",
-                         f"can never reach its threshold; removed {len(out)} outgoing synapse(s)")
+        silent = silent_mask(net)
+        doomed = silent[net.pre]
+        if doomed.any():
+            counts = np.bincount(net.pre[doomed], minlength=len(net))
+            noted = np.flatnonzero(counts)
+            note_neurons(ctx, self.name, net, noted,
+                         [f"can never reach its threshold; removed {c} outgoing synapse(s)"
+                          for c in counts[noted].tolist()])
+            net.remove_synapses(doomed)
         return net
 
 
@@ -170,10 +310,11 @@ class DeadNeurons(Pass):
 
     def run(self, net: Network, ctx: CompileContext) -> Network:
         """Remove every dead neuron."""
-        dead = dead_neurons(net, ctx.observable(net))
-        net.graph.remove_nodes_from(dead)
-        if dead:
-            ctx.note(self.name, "network", f"removed {len(dead)} neuron(s) that reach no probe")
+        dead = dead_mask(net, ctx.observable_mask(net))
+        count = int(dead.sum())
+        if count:
+            net.remove_neurons(dead)
+            ctx.note(self.name, "network", f"removed {count} neuron(s) that reach no probe")
         return net
 
 
@@ -188,7 +329,7 @@ class RelayFold(Pass):
 
     def run(self, net: Network, ctx: CompileContext) -> Network:
         """Fold every pure relay that is not observable."""
-        count = fold_relays(net, pure_relays(net, ctx.observable(net)))
+        count = fold_relays(net, pure_relay_mask(net, ctx.observable_mask(net)))
         if count:
             ctx.note(self.name, "network", f"folded {count} relay neuron(s) into delays")
         return net
