@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from spikec.backends.simulator import SimResult, _Recording
+from spikec.backends.results import Recording, SimResult
 from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
 from spikec.ir.network import NEURON_PARAMS, Network
 from spikec.ir.verify import verify
@@ -83,5 +83,5 @@ def reference_simulate(
                 for post, weight, delay in out_synapses[i]:
                     pending[t + delay][post] += weight
     cells = np.flatnonzero(~net.is_input)
-    return SimResult(steps, trials, seed, _Recording(spikes, np.arange(n), net),
-                     _Recording(pots[cells], cells, net), trial_offset)
+    return SimResult(steps, trials, seed, Recording(spikes, np.arange(n), net),
+                     Recording(pots[cells], cells, net), trial_offset)

@@ -19,11 +19,14 @@ a consumed slot is refilled with the bias rather than zeros. The work per
 step is O(trials x neurons + synaptic events), with no Python loop over
 neurons, synapses or trials on the hot path.
 
-Two engines implement these phases: a numpy engine (state shaped
+Three engines implement these phases: a numpy engine (state shaped
 ``(trials, N)``; delivery is a gather of the spiking CSR rows and one
-``np.add.at``) and a compiled numba kernel (:mod:`spikec.backends._kernel`,
-one trial per core at a time). Both add every contribution in the same order, so
-they agree bit for bit; ``engine="auto"`` picks numba for large runs.
+``np.add.at``), a native C kernel (:mod:`spikec.backends.native`, built with
+the system C compiler on first use and cached) and a numba kernel
+(:mod:`spikec.backends._kernel`); the compiled kernels run one trial per core
+at a time. All add every contribution in the same order, so they agree bit
+for bit; ``engine="auto"`` picks the native kernel for large runs (numba when
+there is no C compiler and the run is long enough to pay for loading numba).
 
 Random draws: trial k's stochastic neurons read, each step, one uniform per
 neuron with ``p < 1`` (in network order) from stream ``(k, 1)`` of
@@ -35,15 +38,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from spikec.backends.results import Recording, SimResult
 from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
 from spikec.errors import NetworkError, SimulationError, did_you_mean
-from spikec.ir.binary import name_columns
 from spikec.ir.network import Network
 from spikec.ir.verify import verify
 
@@ -73,144 +76,6 @@ def _size(n: float) -> str:
     return f"{int(n)} bytes"
 
 
-class _Recording:
-    """One recorded quantity: ``data[k]`` (trials, steps) belongs to neuron ``neurons[k]``
-    (its index at the run). Names come from a snapshot of the name table taken then,
-    turned into strings only when asked for."""
-
-    __slots__ = ("data", "neurons", "_size", "_bases", "_base", "_elem", "_names", "_row", "_pos")
-
-    def __init__(self, data: np.ndarray, neurons: np.ndarray, net: Network) -> None:
-        bases, base, elem = name_columns(net)
-        self.data = data
-        self.neurons = neurons
-        self._size = len(net)
-        self._bases = list(bases) if len(neurons) else []
-        self._base, self._elem = base[neurons], elem[neurons]
-        self._names: list[str] | None = None
-        self._row: dict[str, int] | None = None
-        self._pos: np.ndarray | None = None
-
-    def names(self) -> list[str]:
-        if self._names is None:
-            bases = self._bases
-            self._names = [bases[b] if e < 0 else f"{bases[b]}[{e}]"
-                           for b, e in zip(self._base.tolist(), self._elem.tolist(), strict=True)]
-        return self._names
-
-    def as_dict(self) -> dict[str, np.ndarray]:
-        return dict(zip(self.names(), self.data, strict=True))
-
-    def rows(self, ref: Any) -> np.ndarray:
-        """Rows of the neurons ``ref`` names: a name, names, or neuron indices (at the run)."""
-        if isinstance(ref, (str, int, np.integer)):
-            ref = [ref]
-        if isinstance(ref, (range, np.ndarray)) or (isinstance(ref, Sequence) and len(ref) and
-                                                     not isinstance(ref[0], str)):
-            idx = np.asarray(ref, dtype=np.int64).reshape(-1)
-            if self._pos is None:
-                self._pos = np.full(self._size, -1, dtype=np.int64)
-                self._pos[self.neurons] = np.arange(len(self.neurons))
-            bad = (idx < 0) | (idx >= self._size)
-            rows = np.where(bad, -1, self._pos[np.where(bad, 0, idx)])
-            missing = np.flatnonzero(rows < 0)
-            if len(missing):
-                raise SimulationError(f"neuron {int(idx[missing[0]])} was not recorded")
-            return rows
-        if self._row is None:
-            self._row = {name: k for k, name in enumerate(self.names())}
-        names = list(ref)
-        out = np.fromiter((self._row.get(name, -1) for name in names), dtype=np.int64, count=len(names))
-        missing = np.flatnonzero(out < 0)
-        if len(missing):
-            name = names[int(missing[0])]
-            raise SimulationError(f"'{name}' was not recorded{did_you_mean(name, self._row)}")
-        return out
-
-
-class SimResult:
-    """What a simulation recorded.
-
-    ``spikes[name]`` is a bool array of shape (trials, steps);
-    ``potentials[name]`` (when asked) a float array of the same shape holding
-    the potential *after integration* at each step, the value compared with
-    the threshold. ``synaptic_events`` counts spikes times outgoing synapses
-    delivered within the run. The dicts are built on first use; for many
-    neurons at once read :meth:`spikes_of` / :meth:`potentials_of`, which
-    return one array (neurons, trials, steps) without a Python object per neuron.
-    """
-
-    def __init__(self, steps: int, trials: int, seed: int,
-                 spikes: Mapping[str, np.ndarray] | _Recording,
-                 potentials: Mapping[str, np.ndarray] | _Recording | None = None,
-                 trial_offset: int = 0, synaptic_events: int = 0) -> None:
-        self.steps = steps
-        self.trials = trials
-        self.seed = seed
-        self.trial_offset = trial_offset
-        self.synaptic_events = synaptic_events
-        self._rec = spikes if isinstance(spikes, _Recording) else None
-        self._pot = potentials if isinstance(potentials, _Recording) else None
-        self._spikes = None if self._rec is not None else dict(spikes)  # type: ignore[arg-type]
-        self._potentials = None if self._pot is not None else dict(potentials or {})  # type: ignore[arg-type]
-
-    @property
-    def spikes(self) -> dict[str, np.ndarray]:
-        """``{name: (trials, steps) bool}`` of every recorded neuron."""
-        if self._spikes is None:
-            assert self._rec is not None
-            self._spikes = self._rec.as_dict()
-        return self._spikes
-
-    @property
-    def potentials(self) -> dict[str, np.ndarray]:
-        """``{name: (trials, steps) float}`` of the neurons whose potentials were recorded."""
-        if self._potentials is None:
-            assert self._pot is not None
-            self._potentials = self._pot.as_dict()
-        return self._potentials
-
-    @property
-    def recorded(self) -> np.ndarray:
-        """The network indices (at the run) of the recorded neurons, in record order."""
-        if self._rec is None:
-            raise SimulationError("this result holds no neuron indices (it was made from names)")
-        return self._rec.neurons
-
-    def spikes_of(self, neurons: Any) -> np.ndarray:
-        """The spikes of ``neurons`` (a name, names, or network indices) as one bool array
-        (neurons, trials, steps)."""
-        return self._select(self._rec, self.spikes if self._rec is None else {}, neurons, bool)
-
-    def potentials_of(self, neurons: Any) -> np.ndarray:
-        """The recorded potentials of ``neurons`` as one array (neurons, trials, steps)."""
-        return self._select(self._pot, self.potentials if self._pot is None else {}, neurons, float)
-
-    def _select(self, rec: _Recording | None, given: Mapping[str, np.ndarray], neurons: Any,
-                dtype: type) -> np.ndarray:
-        if rec is not None:
-            return rec.data[rec.rows(neurons)]
-        names = [neurons] if isinstance(neurons, str) else list(neurons)
-        missing = [n for n in names if n not in given]
-        if missing:
-            raise SimulationError(f"'{missing[0]}' was not recorded{did_you_mean(str(missing[0]), given)}")
-        shape = (0, self.trials, self.steps)
-        return np.stack([given[n] for n in names]) if names else np.zeros(shape, dtype=dtype)
-
-    def spike_times(self, name: str) -> list[list[int]]:
-        """Sorted spike steps of ``name``, one list per trial."""
-        return [np.flatnonzero(row).tolist() for row in self.spikes_of(name)[0]]
-
-    @property
-    def times(self) -> dict[str, list[list[int]]]:
-        """``{name: spike_times(name)}`` for every recorded neuron."""
-        return {name: [np.flatnonzero(row).tolist() for row in rows] for name, rows in self.spikes.items()}
-
-    def __repr__(self) -> str:
-        count = len(self._rec.neurons) if self._rec is not None else len(self.spikes)
-        return f"<SimResult steps={self.steps} trials={self.trials} seed={self.seed} recorded={count}>"
-
-
 @dataclass
 class _Run:
     """The arrays of one run, shared by both engines."""
@@ -238,28 +103,37 @@ class _Run:
         self.pots_out = np.zeros((len(self.pot_idx), self.trials, self.steps))
 
 
-ENGINES = ("auto", "numpy", "numba")
-# Below this much work (neurons x steps x trials) "auto" uses numpy: loading the
-# compiled kernel costs more than it saves. The first use in a process pays for importing
-# numba and loading the cached kernel (about 0.4-0.8 s measured here, against about 25 ns a
-# neuron-step for numpy and 9 for the kernel on the sim_throughput network), so until the
-# kernel is loaded the break-even is higher.
+ENGINES = ("auto", "numpy", "native", "numba")
+# Below this much work (neurons x steps x trials) "auto" uses numpy: setting up a compiled
+# kernel costs more than it saves. The native kernel loads in about a millisecond (once
+# built, see spikec.backends.native); numba's first use in a process pays for importing
+# numba and loading its cached kernel (about 0.4-0.8 s measured here, against about 25 ns a
+# neuron-step for numpy and 9 for the compiled kernels on the sim_throughput network), so
+# "auto" falls back to numba only for runs where that pays.
 _KERNEL_WORK = 2_000_000
 _KERNEL_WORK_COLD = 40_000_000
-_KERNEL_MODULE = "spikec.backends._kernel"
+_NUMBA_MODULE = "spikec.backends._kernel"
 
 
 def _choose_engine(engine: str, work: int) -> Any:
-    """The compiled kernel function, or None for the numpy engine."""
+    """The compiled kernel function (native or numba), or None for the numpy engine."""
     engine = os.environ.get("SPIKEC_ENGINE", engine) if engine == "auto" else engine
     if engine not in ENGINES:
         raise SimulationError(
             f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)};"
             f" expected one of {', '.join(ENGINES)}"
         )
-    threshold = _KERNEL_WORK if _KERNEL_MODULE in sys.modules else _KERNEL_WORK_COLD
-    if engine == "numpy" or (engine == "auto" and work < threshold):
+    if engine == "numpy" or (engine == "auto" and work < _KERNEL_WORK):
         return None
+    if engine in ("auto", "native"):
+        from spikec.backends import native
+
+        if native.library() is not None:
+            return native.run_block
+        if engine == "native":
+            raise SimulationError(f"engine 'native' is not available: {native.unavailable()}")
+        if _NUMBA_MODULE not in sys.modules and work < _KERNEL_WORK_COLD:
+            return None
     try:
         from spikec.backends._kernel import run_block
     except ImportError:
@@ -399,8 +273,8 @@ class Simulator:
             self._run_kernel(run, kernel)
         if run.bar is not None:
             run.bar.close()
-        return SimResult(steps, trials, seed, _Recording(run.spikes_out, rec_idx, self.net),
-                         _Recording(run.pots_out, pot_idx, self.net), trial_offset, run.events)
+        return SimResult(steps, trials, seed, Recording(run.spikes_out, rec_idx, self.net),
+                         Recording(run.pots_out, pot_idx, self.net), trial_offset, run.events)
 
     def _draw(self, run: _Run, rows: int) -> np.ndarray:
         """The next ``rows`` steps of uniforms: shape (rows, trials, stochastic neurons)."""
@@ -574,9 +448,10 @@ def simulate(
       neurons, or names / indices as for ``record``.
     - ``max_memory``: refuse (before allocating) a run needing more bytes.
     - ``progress``: show a progress bar over steps (tqdm).
-    - ``engine``: ``"numba"`` (compiled kernel), ``"numpy"``, or ``"auto"``
-      (numba for large runs when installed; the ``SPIKEC_ENGINE`` environment
-      variable overrides ``"auto"``). Both engines give identical results.
+    - ``engine``: ``"native"`` (the C kernel, built on first use), ``"numba"``,
+      ``"numpy"``, or ``"auto"`` (a compiled kernel for large runs; the
+      ``SPIKEC_ENGINE`` environment variable overrides ``"auto"``). Every
+      engine gives identical results.
     """
     return Simulator(net).run(
         steps,

@@ -36,11 +36,14 @@ Part 2, scaling: networks of ``sim_throughput``'s kind with 1 M, 10 M and
 a fan-in of about 790: one Loihi chip's 131,072 neurons), wired locally so
 that the per-core limits stay meaningful (:func:`scaling_network`: sources
 within 1,024 neurons of the target, one delay per source), built through the
-bulk API as above, verified and compiled for ``--target`` (``loihi``) with
-the default pipeline (``spikec.passes.compile_for_target``; the place pass's
-own time is shown, and when the pipeline stops before it, place is run alone
-on the input network); the IR's bytes per synapse (``Network.nbytes /
-num_synapses``) and the process's peak RSS. The network is generated in a
+bulk API as above, verified and compiled for ``--target`` (``loihi-nahuku``: 32
+``loihi`` chips on one board, since 100 M synapses of the ``loihi`` format need about
+12 chips) with
+the default pipeline (``spikec.passes.compile_for_target(..., copy=False)``: in
+place, as ``spikec compile`` does; the place pass's own time is shown, and when
+the pipeline stops before it, place is run alone on what the passes left);
+the IR's bytes per synapse (``Network.nbytes / num_synapses``) and the
+process's peak RSS. The network is generated in a
 separate subprocess (untimed) and handed over as a file of sparse matrices.
 
 Each row (each measurement of part 1, too) runs in its own subprocess with a
@@ -283,8 +286,9 @@ def work_scale(path: str, synapses: int, target_name: str, mem_limit: int) -> No
         return
     passes: dict[str, float] = {}
     row.info["passes"] = passes
+    # in place, as `spikec compile` does: a user compiling a network this size keeps one copy
     out = stages.run("compile", lambda: compile_for_target(
-        net, target, on_timing=lambda t: passes.__setitem__(t.name, t.seconds)))
+        net, target, on_timing=lambda t: passes.__setitem__(t.name, t.seconds), copy=False))
     if out is not None:
         row.info.update(synapses_after=out[0].num_synapses, cores=out[1].placement.num_cores)
     order = [p.spelled() for p in default_pipeline(target)]
@@ -373,7 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default=None, help="scaling rows, synapses (e.g. 1M,10M,100M) or none;"
                    " default 1M,10M,100M (10k,100k with --quick)")
     p.add_argument("--synapses-per-neuron", type=float, default=nets.SYNAPSES_PER_NEURON)
-    p.add_argument("--target", default="loihi", help="target of the scaling rows' compile")
+    p.add_argument("--target", default="loihi-nahuku",
+                   help="target of the scaling rows' compile (default: a 32-chip Loihi board; 100M synapses"
+                   " need about 12 Loihi chips)")
     p.add_argument("--timeout", type=float, default=None, help="seconds per end-to-end row (default 1800)")
     p.add_argument("--row-timeout", type=float, default=None,
                    help="seconds per scaling row (default 3600, 120 with --quick)")

@@ -71,14 +71,17 @@ MAX_DELAY = 8
 NEST_TAU_M = 1e10
 
 ALL_PEERS = ("brian2-numpy", "brian2-cython", "brian2-cpp", "nest")
-#: spikec's simulator engines (``Simulator.run(engine=...)``); ``numba`` runs on one
-#: thread (``NUMBA_NUM_THREADS=1``), ``numba-par`` on every core (trials in parallel).
-ALL_ENGINES = ("numpy", "numba", "numba-par")
+#: spikec's simulator engines (``Simulator.run(engine=...)``); ``numba`` and ``native`` run
+#: on one thread (``NUMBA_NUM_THREADS=1``, ``SPIKEC_THREADS=1``), ``-par`` on every core
+#: (trials in parallel).
+ALL_ENGINES = ("numpy", "native", "native-par", "numba", "numba-par")
 #: Module each backend needs, to tell "not installed" apart from "failed".
 NEEDS: dict[str, tuple[str, ...]] = {
     "spikec-numpy": ("spikec",),
     "spikec-numba": ("spikec", "numba"),
     "spikec-numba-par": ("spikec", "numba"),
+    "spikec-native": ("spikec",),
+    "spikec-native-par": ("spikec",),
     "brian2-numpy": ("brian2",),
     "brian2-cython": ("brian2", "Cython"),
     "brian2-cpp": ("brian2",),
@@ -246,6 +249,10 @@ def run_spikec(
 
         meas.versions["numba"] = numba.__version__
         meas.threads = numba.get_num_threads()
+    if engine.startswith("native"):
+        from spikec.backends import native
+
+        meas.threads = min(trials, native.cores())
 
     t0 = time.perf_counter()
     net = spikec.Network("sim_throughput")
@@ -538,13 +545,15 @@ def missing_modules(backend: str) -> list[str]:
 
 
 def worker_env(backend: str) -> dict[str, str]:
-    """Environment of a measuring subprocess: one BLAS/OpenMP thread, and one numba
-    thread except for ``spikec-numba-par``."""
+    """Environment of a measuring subprocess: one BLAS/OpenMP thread, and one numba and
+    native-kernel thread except for the ``-par`` engines."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    if backend == "spikec-numba-par":
+    if backend.endswith("-par"):
         env.pop("NUMBA_NUM_THREADS", None)
+        env.pop("SPIKEC_THREADS", None)
     else:
         env["NUMBA_NUM_THREADS"] = "1"
+        env["SPIKEC_THREADS"] = "1"
     return env
 
 

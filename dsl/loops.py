@@ -33,7 +33,6 @@ from spikec.dsl.refs import resolve, resolve_neurons
 from spikec.dsl.values import Indices, Instance, Neurons, Scope
 from spikec.dsl.vectors import Fallback, Rows, Value, as_delay, as_index, as_weight, evaluate_rows
 from spikec.errors import ElaborationError, SpikecError
-from spikec.ir.builder import add_located_synapses
 
 if TYPE_CHECKING:
     from spikec.dsl.elaborate import Elaborator
@@ -335,7 +334,9 @@ class LoopVectorizer:
         net = el.net
         before = net.num_synapses
         order = _order(block.made)
-        if order is None or not _add_in_order(net, block.made, order):
+        if order is not None:
+            _add_in_order(net, block.made, order)
+        else:
             for made, part in _runs(block.made, order):
                 sel = slice(None) if part is None else part
                 w = made.weight[sel] if isinstance(made.weight, np.ndarray) else made.weight
@@ -398,16 +399,15 @@ def _order(made: list[_Made]) -> np.ndarray | None:
     return order
 
 
-def _add_in_order(net: Any, made: list[_Made], order: np.ndarray) -> bool:
-    """Add all the connections' synapses in one call, in ``order`` (False if the network
-    cannot take one location per synapse)."""
+def _add_in_order(net: Any, made: list[_Made], order: np.ndarray) -> None:
+    """Add all the connections' synapses in one call, in ``order``, each with the
+    location of its own statement."""
     def column(get: Any) -> np.ndarray:
         return np.concatenate([np.broadcast_to(get(m), (len(m.pre),)) for m in made])[order]
 
     which = np.concatenate([np.full(len(m.pre), j, dtype=np.int64) for j, m in enumerate(made)])[order]
-    return add_located_synapses(net, column(lambda m: m.pre), column(lambda m: m.post),
-                                column(lambda m: m.weight), column(lambda m: m.delay),
-                                [m.stmt.loc for m in made], which)
+    net.add_synapses(column(lambda m: m.pre), column(lambda m: m.post), column(lambda m: m.weight),
+                     column(lambda m: m.delay), locs=[m.stmt.loc for m in made], loc_index=which)
 
 
 def _runs(made: list[_Made], order: np.ndarray | None) -> list[tuple[_Made, np.ndarray | None]]:

@@ -95,8 +95,8 @@ def _add_chip_commands(sub: Any, add_file: Any) -> None:
 
     def add_pipeline(p: argparse.ArgumentParser, default_target: str | None = "generic") -> None:
         p.add_argument("--target", default=default_target, required=default_target is None,
-                       metavar="T", help="a built-in target (generic, loihi, truenorth, sanafe-loihi,"
-                       " sanafe-truenorth) or a target .toml file")
+                       metavar="T", help="a built-in target (generic, loihi, loihi-nahuku, truenorth,"
+                       " sanafe-loihi, sanafe-truenorth) or a target .toml file")
         p.add_argument("--passes", metavar="A,B,C", help="the pass pipeline (default: the target's)")
         p.add_argument("--exact", action="store_true",
                        help="refuse (rather than report) anything that could change a spike")
@@ -393,8 +393,10 @@ def _cmd_save(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _compile(args: argparse.Namespace) -> tuple[Network, Network, Any]:
-    """Open the file and run the pipeline; returns (source, compiled, context)."""
+def _compile(args: argparse.Namespace, keep_source: bool = True) -> tuple[Network, Network, Any]:
+    """Open the file and run the pipeline; returns (source, compiled, context). Without
+    ``keep_source`` the network is compiled in place (one copy of it in memory; the
+    "source" returned is then the compiled network)."""
     from spikec.chip.target import load_target
     from spikec.passes import compile_for_target, parse_pipeline
 
@@ -405,7 +407,7 @@ def _compile(args: argparse.Namespace) -> tuple[Network, Network, Any]:
     print_ir = sys.stderr if args.print_ir_after_all else None
     out, ctx = compile_for_target(
         net, target, passes, exact=args.exact, keep=args.keep, verify_each=not args.no_verify,
-        print_ir=print_ir, on_timing=timings.append,
+        print_ir=print_ir, on_timing=timings.append, copy=keep_source,
     )
     if args.time_passes:
         total = sum(t.seconds for t in timings) or 1e-12
@@ -425,7 +427,7 @@ def _compile(args: argparse.Namespace) -> tuple[Network, Network, Any]:
 
 def _cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
     fmt = emitter(args.output, args.emit)
-    _, net, ctx = _compile(args)
+    _, net, ctx = _compile(args, keep_source=False)
     written = fmt.load()(args.output, net, ctx.placement, ctx.target, ctx.pipeline, ctx.diagnostics)
     cores = ctx.placement.num_cores if ctx.placement is not None else 0
     out.write(f"wrote {', '.join(written)}: {net.num_neurons} neurons, {net.num_synapses} synapses"
@@ -436,7 +438,7 @@ def _cmd_compile(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
     from spikec.chip.stats import network_stats
 
-    _, net, ctx = _compile(args)
+    _, net, ctx = _compile(args, keep_source=False)
     activity: Any = args.activity
     if args.steps > 0:
         from spikec.backends.simulator import simulate

@@ -238,3 +238,43 @@ def test_graph_is_a_multidigraph_usable_by_networkx() -> None:
     net.connect("y[0]", "y[1]", delay=3)
     assert isinstance(net.graph, nx.MultiDiGraph)
     assert nx.shortest_path_length(net.graph, "x[0]", "y[1]", weight="delay") == 2
+
+
+def test_add_arrays_equals_one_add_neurons_per_array() -> None:
+    from spikec import SourceLocation
+
+    loc = SourceLocation("f.spk", 3, 1)
+    one = spikec.Network()
+    two = spikec.Network()
+    widths = [3, 1, 2]
+    thresholds = np.arange(6, dtype=float) + 1
+    offset = 0
+    for base, n in zip(["p[0]", "p[1]", "q"], widths, strict=True):
+        one.add_neurons(base, n, threshold=thresholds[offset:offset + n], loc=loc)
+        offset += n
+    added = two.add_arrays(["p[0]", "p[1]", "q"], widths, threshold=thresholds, loc=loc)
+    assert added.tolist() == list(range(6))
+    assert one == two and two.names() == ["p[0][0]", "p[0][1]", "p[0][2]", "p[1][0]", "q[0]", "q[1]"]
+    with pytest.raises(VerifyError, match=r"neuron 'q\[1\]': decay must be in \[0, 1\], got 3"):
+        spikec.Network().add_arrays(["p", "q"], [2, 2], decay=[0, 0, 0, 3.0])
+    with pytest.raises(NetworkError, match="the array name 'p' is given twice"):
+        spikec.Network().add_arrays(["p", "p"], 2)
+    with pytest.raises(NetworkError, match=r"duplicate neuron name 'q\[0\]'"):
+        two.add_arrays(["r", "q"], 1)
+    assert len(two) == 6
+
+
+def test_one_location_per_synapse() -> None:
+    from spikec import SourceLocation
+
+    a, b = SourceLocation("f.spk", 1, 1), SourceLocation("f.spk", 2, 5)
+    net = spikec.Network()
+    x = net.add_inputs("x", 2)
+    y = net.add_neurons("y", 2)
+    net.add_synapses([x[0], x[0], x[1]], [y[0], y[1], y[1]], locs=[a, b], loc_index=np.array([1, 0, 1]))
+    assert [s.loc for s in net.synapses()] == [b, a, b]
+    assert [net.synapse_location(s) for s in range(3)] == [b, a, b]
+    with pytest.raises(NetworkError, match="loc_index must hold one index into locs per synapse"):
+        net.add_synapses([x[0]], [y[0]], locs=[a], loc_index=np.array([1]))
+    net.reserve(neurons=10, synapses=100)  # room only: nothing is added
+    assert len(net) == 4 and net.num_synapses == 3

@@ -562,3 +562,22 @@ def test_quantize_uses_the_exact_scale_of_scale_for(run: Run) -> None:
         assert [s.weight for s in out.synapses() if s.post == n.name] == [float(Fraction(w) * scale)
                                                                           for w in weights]
         assert out[n.name].threshold == float(Fraction(n.threshold) * scale)
+
+
+@given(networks(stochastic=False, max_neurons=6), st.integers(1, 6))
+def test_merge_in_chunks_of_sources_equals_merge_at_once(net: spikec.Network, chunk: int) -> None:
+    """merge-synapses works through the synapses a few sources at a time (bounded memory);
+    any chunk size gives the network merging everything at once gives."""
+    import spikec.passes.simplify as simplify
+
+    whole, parts = net.copy(), net.copy()
+    assert merge_parallel_synapses(whole) is not None
+    saved = simplify._MERGE_CHUNK
+    simplify._MERGE_CHUNK = chunk
+    try:
+        merge_parallel_synapses(parts)
+    finally:
+        simplify._MERGE_CHUNK = saved
+    assert parts == whole
+    assert [(s.pre, s.post, s.weight, s.delay) for s in parts.synapses()] == [
+        (s.pre, s.post, s.weight, s.delay) for s in whole.synapses()]

@@ -8,6 +8,7 @@ simulator and the reference interpreter), as each rule of
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,9 @@ def with_engine(engine: str) -> Engine:
 
 numpy_engine = with_engine("numpy")
 numba_engine = with_engine("numba")
-ENGINES = {"numpy": numpy_engine, "numba": numba_engine, "reference": reference_simulate}
+native_engine = with_engine("native")
+ENGINES = {"numpy": numpy_engine, "numba": numba_engine, "native": native_engine,
+           "reference": reference_simulate}
 
 
 @pytest.fixture(params=sorted(ENGINES))
@@ -161,10 +164,10 @@ class TestHandTraces:
 
 @given(cases())
 def test_engines_equal_reference(case: Case) -> None:
-    """numpy and numba engines agree with the reference bit for bit (spikes and potentials)."""
+    """numpy, native and numba engines agree with the reference bit for bit (spikes and potentials)."""
     kw = dict(inputs=case.inputs, currents=case.currents, seed=case.seed, trials=case.trials)
     ref = reference_simulate(case.net, case.steps, **kw)
-    for engine in (numpy_engine, numba_engine):
+    for engine in (numpy_engine, native_engine, numba_engine):
         got = engine(case.net, case.steps, **kw)
         for name in ref.spikes:
             np.testing.assert_array_equal(got.spikes[name], ref.spikes[name], err_msg=name)
@@ -190,11 +193,12 @@ def test_engines_agree_on_non_dyadic_values(case: Case, scale: float) -> None:
         net.synapse(s.pre, s.post, weight=s.weight * scale, delay=s.delay)
     kw = dict(inputs=case.inputs, seed=case.seed, trials=case.trials)
     a = numpy_engine(net, case.steps, **kw)
-    b = numba_engine(net, case.steps, **kw)
-    for name in a.spikes:
-        np.testing.assert_array_equal(a.spikes[name], b.spikes[name], err_msg=name)
-        if name in a.potentials:
-            np.testing.assert_array_equal(a.potentials[name], b.potentials[name], err_msg=name)
+    for other in (numba_engine, native_engine):
+        b = other(net, case.steps, **kw)
+        for name in a.spikes:
+            np.testing.assert_array_equal(a.spikes[name], b.spikes[name], err_msg=name)
+            if name in a.potentials:
+                np.testing.assert_array_equal(a.potentials[name], b.potentials[name], err_msg=name)
 
 
 @given(cases())
@@ -326,7 +330,8 @@ def test_record_defaults_to_probes() -> None:
         ({"currents": {"x": 1.0}}, r"input neurons have no potential"),
         ({"currents": {"y": [1.0, 2.0]}}, r"shape \(2,\) is none of"),
         ({"record": ["q"]}, r"^error: record: no neuron named 'q'$"),
-        ({"engine": "fortran"}, r"^error: unknown engine 'fortran'; expected one of auto, numpy, numba$"),
+        ({"engine": "fortran"},
+         r"^error: unknown engine 'fortran'; expected one of auto, numpy, native, numba$"),
         ({"max_memory": 10}, r"needs about .* over the limit of 10 bytes;"),
     ],
 )
@@ -391,13 +396,43 @@ def test_progress_bar_counts_every_step_and_changes_nothing(
     assert [(x.total, x.n, x.closed) for x in bars] == [(500, 500, True)] * 2
 
 
-def test_numba_engine_on_an_empty_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SPIKEC_ENGINE", "numba")
+@pytest.mark.parametrize("engine", ["numba", "native"])
+def test_compiled_engines_on_an_empty_network(monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    monkeypatch.setenv("SPIKEC_ENGINE", engine)
     r = spikec.simulate(spikec.Network(), 5, trials=2)
     assert r.spikes == {} and r.synaptic_events == 0
     only_inputs = spikec.Network()
     only_inputs.input("x")
-    assert spikec.simulate(only_inputs, 4, inputs={"x": [1]}, engine="numba").spike_times("x") == [[1]]
+    assert spikec.simulate(only_inputs, 4, inputs={"x": [1]}, engine=engine).spike_times("x") == [[1]]
+
+
+def test_native_engine_builds_once_and_falls_back_without_a_compiler(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    from spikec.backends import native
+
+    net = spikec.Network()
+    net.add_inputs("x", 3)
+    net.add_neurons("y", 3, threshold=2.0, decay=0.5)
+    net.connect(net.array("x"), net.array("y"), weight=0.75, delay=2)
+    want = spikec.simulate(net, 20, inputs={"x[0]": [0, 1, 5], "x[2]": [3]}, trials=3, engine="numpy",
+                           record="all", potentials=True)
+    monkeypatch.setattr(native, "_STATE", {})
+    monkeypatch.setenv("SPIKEC_CACHE_DIR", str(tmp_path / "cache"))
+    got = spikec.simulate(net, 20, inputs={"x[0]": [0, 1, 5], "x[2]": [3]}, trials=3, engine="native",
+                          record="all", potentials=True)
+    np.testing.assert_array_equal(got.recorded, want.recorded)
+    np.testing.assert_array_equal(got.potentials_of(range(6)), want.potentials_of(range(6)))
+    assert len(list((tmp_path / "cache").glob("native-*.so"))) == 1
+    # a fresh cache and no compiler: "native" says why, "auto" runs numba or numpy instead
+    monkeypatch.setattr(native, "_STATE", {})
+    monkeypatch.setenv("SPIKEC_CACHE_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(native, "_compiler", lambda: None)
+    with pytest.raises(spikec.SimulationError, match="engine 'native' is not available: no C compiler found"):
+        spikec.simulate(net, 5, engine="native")
+    auto = spikec.simulate(net, 20, inputs={"x[0]": [0, 1, 5], "x[2]": [3]}, trials=3, record="all")
+    np.testing.assert_array_equal(auto.recorded, want.recorded)
+    monkeypatch.setattr(native, "_STATE", {})
 
 
 def test_compiling_and_running_make_no_python_object_per_neuron_or_synapse(

@@ -14,10 +14,12 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def test_builtin_targets_are_shipped() -> None:
-    assert builtin_targets() == ["generic", "loihi", "sanafe-loihi", "sanafe-truenorth", "truenorth"]
+    assert builtin_targets() == ["generic", "loihi", "loihi-nahuku", "sanafe-loihi", "sanafe-truenorth",
+                                 "truenorth"]
 
 
-@pytest.mark.parametrize("name", ["generic", "loihi", "truenorth", "sanafe-loihi", "sanafe-truenorth"])
+@pytest.mark.parametrize("name", ["generic", "loihi", "loihi-nahuku", "truenorth", "sanafe-loihi",
+                                  "sanafe-truenorth"])
 def test_target_summaries_match_golden(name: str) -> None:
     target = load_target(name)
     costs = ("synaptic_event", "neuron_update", "spike", "message", "hop", "step")
@@ -103,7 +105,7 @@ def test_unknown_target_lists_valid_ones(tmp_path: Path) -> None:
     with pytest.raises(
         TargetError,
         match=r"^error: unknown target 'lohi' \(did you mean 'loihi'\?\); expected one"
-        r" of generic, loihi, sanafe-loihi, sanafe-truenorth, truenorth or a"
+        r" of generic, loihi, loihi-nahuku, sanafe-loihi, sanafe-truenorth, truenorth or a"
         r" .toml file$",
     ):
         load_target("lohi")
@@ -115,3 +117,21 @@ def test_target_is_frozen_data() -> None:
     t = Target("x")
     with pytest.raises(AttributeError):
         t.name = "y"  # type: ignore[misc]
+
+
+def test_a_target_based_on_another_overrides_only_what_it_states(tmp_path: Path) -> None:
+    board = load_target("loihi-nahuku")
+    chip = load_target("loihi")
+    assert (board.chips, board.max_cores) == (32, 32 * 128)
+    for key in ("neurons_per_core", "synapses_per_core", "axons_per_core", "weight_bits", "delay_max"):
+        assert getattr(board, key) == getattr(chip, key)
+    assert board.energy == chip.energy and board.latency == chip.latency
+    path = tmp_path / "mine.toml"
+    path.write_text('format = "spikec-target"\nversion = 1\nbase = "truenorth"\nname = "mine"\n'
+                    "[numbers]\nweight_bits = 4\n")
+    mine = load_target(path)
+    assert (mine.weight_bits, mine.axon_types, mine.floor) == (4, 4, True)
+    path.write_text('format = "spikec-target"\nversion = 1\nbase = "loihy"\nname = "x"\n')
+    with pytest.raises(TargetError, match=r"base: expected a built-in target .* got 'loihy' \(did you mean"
+                       r" 'loihi'\?\)"):
+        load_target(path)

@@ -3,12 +3,12 @@ and the one-destination legalization of TrueNorth-like targets.
 
 Placement partitions the neurons into as few cores as the per-core limits
 allow, minimizing the synapses that cross cores (each crossing pair is a
-spike message). The partitioner is METIS (``pymetis``) when installed, fed
-the undirected synapse graph as numpy CSR arrays (the synapse count between
-two neurons is the edge weight); without it, networkx's Kernighan-Lin
-bisection, applied recursively (a Python graph: slow on large networks).
-When a partition breaks a per-core limit (METIS balances neurons, not
-synapses or axons) the placer retries with more cores, up to the target's total.
+spike message), with :mod:`spikec.chip.partition` (METIS, or a networkx
+fallback). Each neuron weighs what it costs the limit it presses hardest on
+(a neuron, or its incoming synapses against the core's synapse memory), so
+the balanced parts METIS makes respect both. When a partition still breaks
+a per-core limit (METIS's 1% imbalance, or axons, which it does not see) the
+placer retries with more cores, up to the target's total.
 
 ``split-destinations`` makes every neuron send to at most one (core, delay)
 destination, as TrueNorth's neurons (one axon each) need: a deterministic
@@ -29,6 +29,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from spikec.chip.partition import (
+    METHODS,
+    distinct,
+    partition_csr,
+    partition_parts,
+    renumber,
+    symmetric_csr,
+)
 from spikec.chip.target import Target
 from spikec.errors import CompileError, LimitError, fmt_count
 from spikec.ir.network import Network
@@ -49,9 +57,6 @@ __all__ = [
     "Placement",
 ]
 
-#: Placement methods: "auto" (METIS when installed, else Kernighan-Lin), "metis",
-#: "kl" (networkx), "inorder" (fill cores in network order, the naive baseline).
-METHODS = ("auto", "metis", "kl", "inorder")
 _RETRIES = 12
 _REPLICA_TAG = "spikec.replica"
 
@@ -174,112 +179,6 @@ class Placement:
 
 
 # -- partitioning -------------------------------------------------------------------------
-
-
-def distinct(keys: np.ndarray, counts: bool = False) -> Any:
-    """``np.unique(keys)`` (and the counts) for keys mostly in order, as keys of synapses grouped
-    by source are: a stable sort (timsort: near linear on such runs) and a look at neighbours."""
-    ordered = np.sort(keys, kind="stable")
-    start = np.ones(len(ordered), dtype=bool)
-    start[1:] = ordered[1:] != ordered[:-1]
-    if not counts:
-        return ordered[start]
-    heads = np.flatnonzero(start)
-    return ordered[heads], np.diff(np.append(heads, len(ordered)))
-
-
-def _symmetric_csr(n: int, pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Undirected CSR (xadj, adjncy, weights), int64 as METIS takes them without a copy:
-    weight = synapses joining the pair either way; no self-loops; neighbours ascending."""
-    pre = np.asarray(pre, dtype=np.int64)
-    post = np.asarray(post, dtype=np.int64)
-    mask = pre != post
-    a = np.minimum(pre[mask], post[mask])
-    b = np.maximum(pre[mask], post[mask])
-    pairs, counts = distinct(a * n + b, counts=True)
-    u, v = np.divmod(pairs, max(n, 1))
-    rows = np.concatenate([u, v])
-    cols = np.concatenate([v, u])
-    w = np.concatenate([counts, counts]).astype(np.int64)
-    order = np.argsort(rows * n + cols, kind="stable")
-    xadj = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=xadj[1:])
-    return xadj, cols[order], w[order]
-
-
-def partition_parts(n: int, pre: np.ndarray, post: np.ndarray, parts: int, method: str = "auto",
-                    seed: int = 0) -> np.ndarray:
-    """Part (0..parts-1) of each of ``n`` neurons, cutting few synapses (``pre[i] -> post[i]``)."""
-    if method not in METHODS:
-        raise CompileError(f"unknown placement method '{method}'; expected one of {', '.join(METHODS)}")
-    if parts <= 1 or n <= 1 or method == "inorder":
-        return _partition_csr(n, None, parts, method, seed)
-    return _partition_csr(n, _symmetric_csr(n, pre, post), parts, method, seed)
-
-
-def _partition_csr(n: int, csr: tuple[np.ndarray, np.ndarray, np.ndarray] | None, parts: int, method: str,
-                   seed: int) -> np.ndarray:
-    """:func:`partition_parts` on a graph already in CSR form (``None``: not needed)."""
-    if parts <= 1 or n <= 1:
-        return np.zeros(n, dtype=np.int64)
-    if method == "inorder":
-        size = math.ceil(n / parts)
-        return np.arange(n, dtype=np.int64) // size
-    assert csr is not None
-    xadj, adjncy, weights = csr
-    if method in ("auto", "metis"):
-        try:
-            import pymetis
-        except ImportError:
-            if method == "metis":
-                raise CompileError("placement method 'metis' needs pymetis: pip install pymetis") from None
-        else:
-            if len(adjncy) == 0:
-                return np.arange(n, dtype=np.int64) * parts // n
-            result = pymetis.part_graph(
-                parts, pymetis.CSRAdjacency(xadj, adjncy), eweights=weights,
-                options=pymetis.Options(seed=seed, ufactor=10),
-            )
-            return np.array(result.vertex_part, dtype=np.int64)
-    return _kl_parts(n, xadj, adjncy, weights, parts, seed)
-
-
-def _kl_parts(n: int, xadj: np.ndarray, adjncy: np.ndarray, weights: np.ndarray, parts: int,
-              seed: int) -> np.ndarray:
-    """Recursive Kernighan-Lin bisection (networkx) into pieces of at most ceil(n / parts).
-    The fallback without pymetis: a Python graph, so slow past ~10^5 synapses."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    rows = np.repeat(np.arange(n), np.diff(xadj))
-    keep = rows < adjncy
-    graph.add_weighted_edges_from(zip(rows[keep].tolist(), adjncy[keep].tolist(), weights[keep].tolist(),
-                                      strict=True))
-    cap = math.ceil(n / parts)
-    out = np.zeros(n, dtype=np.int64)
-    stack = [list(range(n))]
-    next_part = 0
-    while stack:
-        nodes = stack.pop()
-        if len(nodes) <= cap:
-            out[nodes] = next_part
-            next_part += 1
-            continue
-        a, b = nx.community.kernighan_lin_bisection(graph.subgraph(nodes), weight="weight", seed=seed)
-        stack.extend([sorted(b), sorted(a)])
-    return out
-
-
-def _renumber(parts: np.ndarray) -> np.ndarray:
-    """Parts renumbered 0.. in order of their first neuron (deterministic, no empty cores)."""
-    values, first = np.unique(parts, return_index=True)
-    mapping = np.empty(int(parts.max()) + 1 if len(parts) else 0, dtype=np.int64)
-    mapping[values[np.argsort(first)]] = np.arange(len(values))
-    return mapping[parts]
-
-
-# -- per-core limits ----------------------------------------------------------------------
 
 
 def core_limit_violation(net: Network, placement: Placement, target: Target) -> str | None:
@@ -447,20 +346,29 @@ def place_network(net: Network, target: Target, cores: int = 0, method: str = "a
     e = net.num_synapses
     npc = target.neurons_per_core or n
     need = math.ceil(n / npc)
+    weights = None
     if target.synapses_per_core:
-        need = max(need, math.ceil(e / target.synapses_per_core))
+        spc = target.synapses_per_core
+        # A core holds at most npc neurons and spc synapses ending on it. Weighing neuron i
+        # max(in_i * npc, spc) makes a part of total weight <= npc * spc satisfy both (a sum
+        # of maxima bounds each sum), so METIS, balancing weight, balances the binding limit.
+        weights = np.maximum(net.in_degree().astype(np.int64) * npc, spc)
+        need = max(need, math.ceil(int(weights.sum()) / (npc * spc)), math.ceil(e / spc))
     max_cores = target.max_cores
     if cores == 0 and max_cores is not None and need > max_cores:
         raise LimitError(
             f"network: {fmt_count(n)} neurons and {fmt_count(e)} synapses need at least"
             f" {fmt_count(need)} cores; target '{target.name}' has {fmt_count(max_cores)}")
     k = cores or need
+    if not cores and need >= 100:  # room for METIS's 1% imbalance (ufactor 10) once it is a core
+        k = math.ceil(need * 1.011)
+        k = min(k, max_cores) if max_cores is not None else k
     csr: Any = None
     last = ""
     for _ in range(_RETRIES):
         if csr is None and k > 1 and n > 1 and method != "inorder":
-            csr = _symmetric_csr(n, net.pre, net.post)
-        parts = _renumber(_partition_csr(n, csr, k, method, seed))
+            csr = symmetric_csr(n, net.pre, net.post)
+        parts = renumber(partition_csr(n, csr, k, method, seed, weights))
         used = int(parts.max()) + 1
         violation = _violation(net, parts, used, target)
         if violation is None:

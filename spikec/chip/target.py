@@ -7,6 +7,7 @@ or any path ending in ``.toml``)::
     version = 1
     name = "truenorth"
     description = "..."
+    base = "loihi"               # optional: start from a built-in target, override keys below
 
     [chip]                       # omitted keys mean "no limit"
     chips = 1                    # chips available
@@ -196,10 +197,42 @@ def load_target(name_or_path: str | os.PathLike[str]) -> Target:
 
 def parse_target(text: str, source: str = "<string>") -> Target:
     """Build a :class:`Target` from TOML text; errors name ``source`` and the key."""
+    doc = _with_base(_read_toml(text, source), source)
+    return _target_from_doc(doc, source)
+
+
+def _read_toml(text: str, source: str) -> dict[str, Any]:
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(f"{source}: invalid TOML: {exc}") from None
+
+
+def _with_base(doc: dict[str, Any], source: str, depth: int = 0) -> dict[str, Any]:
+    """``doc`` on top of its ``base`` target (a built-in one): every table of the base,
+    with the keys ``doc`` states replacing the base's."""
+    base = doc.pop("base", None)
+    if base is None:
+        return doc
+    names = builtin_targets()
+    if not isinstance(base, str) or base not in names:
+        raise TargetError(f"{source}: base: expected a built-in target ({', '.join(names)}), got {base!r}"
+                          f"{did_you_mean(base, names) if isinstance(base, str) else ''}")
+    if depth > 8:
+        raise TargetError(f"{source}: base: targets based on one another more than 8 deep (a cycle?)")
+    resource = resources.files("spikec.chip").joinpath("targets", f"{base}.toml")
+    under = _with_base(_read_toml(resource.read_text(encoding="utf-8"), f"<builtin target {base}>"),
+                       f"<builtin target {base}>", depth + 1)
+    merged: dict[str, Any] = {**under}
+    for key, value in doc.items():
+        if isinstance(value, dict) and isinstance(under.get(key), dict):
+            merged[key] = {**under[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
     if doc.get("format") != TARGET_FORMAT:
         raise TargetError(f"{source}: format: expected '{TARGET_FORMAT}', got {doc.get('format')!r}")
     if doc.get("version") != _VERSION:

@@ -37,7 +37,7 @@ __all__ = [
     "input_latency", "input_latency_array", "drive_bounds", "drive_bounds_all", "potential_bounds",
     "potential_bounds_all", "silent_neurons", "silent_mask", "scale_for", "integer_scales", "scaled_values",
     "dyadic", "in_synapses", "ranges", "gather", "stable_order", "follow", "adjacency_order",
-    "reverse_reachable", "forward_reachable",
+    "reverse_reachable", "forward_reachable", "pack_keys", "sort_packed",
 ]
 
 _NO_LOW = 1 << 20  # "low exponent" of 0.0: above every finite float's
@@ -68,11 +68,9 @@ def gather(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     return ranges(starts, indptr[nodes + 1] - starts)
 
 
-def stable_order(*keys: np.ndarray) -> np.ndarray:
-    """The stable sort order by integer ``keys`` (the first is the primary one), as
-    ``np.lexsort(keys[::-1])`` gives; one packed int64 sort when the keys' ranges fit."""
-    if not len(keys[0]):
-        return np.zeros(0, dtype=np.int64)
+def pack_keys(*keys: np.ndarray) -> np.ndarray | None:
+    """Integer ``keys`` (the first is the primary one) packed into one int64 key per row
+    that sorts as the keys do, or None when their ranges do not fit in 62 bits."""
     packed = np.zeros(len(keys[0]), dtype=np.int64)
     room = 1
     for key in keys:
@@ -80,9 +78,28 @@ def stable_order(*keys: np.ndarray) -> np.ndarray:
         width = high - low + 1
         room *= width
         if room >= 2**62:
-            return np.lexsort(keys[::-1])
-        packed = packed * width + (key.astype(np.int64) - low)
+            return None
+        packed *= width
+        packed += key  # in place: no int64 copy of the key
+        packed -= low
+    return packed
+
+
+def sort_packed(packed: np.ndarray) -> np.ndarray:
+    """The stable sort order of ``packed``; no sort at all when it is already in order
+    (synapses built from a sorted matrix, or regrouped before)."""
+    if len(packed) < 2 or bool(np.all(packed[1:] >= packed[:-1])):
+        return np.arange(len(packed), dtype=np.int64)
     return np.argsort(packed, kind="stable")
+
+
+def stable_order(*keys: np.ndarray) -> np.ndarray:
+    """The stable sort order by integer ``keys`` (the first is the primary one), as
+    ``np.lexsort(keys[::-1])`` gives; one packed int64 sort when the keys' ranges fit."""
+    if not len(keys[0]):
+        return np.zeros(0, dtype=np.int64)
+    packed = pack_keys(*keys)
+    return np.lexsort(keys[::-1]) if packed is None else sort_packed(packed)
 
 
 def adjacency_order(net: Network, ids: np.ndarray) -> np.ndarray:

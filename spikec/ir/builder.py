@@ -21,10 +21,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from spikec.errors import NetworkError, SourceLocation, VerifyError, did_you_mean
-from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
+from spikec.errors import NetworkError, SourceLocation, did_you_mean
+from spikec.ir.network import NEURON_PARAMS, Network
 
-__all__ = ["CircuitBuilder", "Budget", "Builder", "add_arrays", "reserve", "add_located_synapses"]
+__all__ = ["CircuitBuilder", "Budget", "Builder"]
 
 
 class CircuitBuilder(Protocol):
@@ -129,11 +129,11 @@ class Builder:
         checked = self._params(f"{self.prefix}{bases[0]}[...]" if len(bases) else self.prefix, params)
         if self._budget is not None and total:
             self._budget.add_neurons(total, f"neurons {self.prefix}{bases[0]}[...]", self.loc or _UNKNOWN)
-        return add_arrays(self.net, [self.prefix + b for b in bases], width, loc=self.loc, **checked)
+        return self.net.add_arrays([self.prefix + b for b in bases], width, loc=self.loc, **checked)
 
     def reserve(self, neurons: int, synapses: int) -> None:
-        """Make room for this many more neurons and synapses (:func:`reserve`)."""
-        reserve(self.net, neurons, synapses)
+        """Make room for this many more neurons and synapses (:meth:`Network.reserve`)."""
+        self.net.reserve(neurons, synapses)
 
     def check_size(self, neurons: int, synapses: int, what: str) -> None:
         """Refuse at once (through the budget) a circuit of this many neurons and synapses
@@ -199,112 +199,3 @@ class Builder:
         if not name or name.startswith("<"):
             return None
         return os.path.dirname(os.path.abspath(name))
-
-
-def add_arrays(net: Network, bases: Sequence[str], widths: int | Sequence[int] | np.ndarray, *,
-               loc: SourceLocation | None = None, **params: Any) -> np.ndarray:
-    """Add arrays ``bases[r][0..widths[r])`` one after another, as that many calls of
-    :meth:`Network.add_neurons` would (parameters are scalars or one value per neuron,
-    all arrays together), checking everything before adding anything; returns the
-    indices. One append of the columns instead of a call per array: a circuit of
-    65,536 arrays (``matmul_ge<256>``'s products) is added in a fraction of a second.
-
-    This belongs in the IR (``Network.add_arrays``); until it is there it reaches into
-    the network's columns, and falls back to one ``add_neurons`` per array when they
-    are not what it expects.
-    """
-    width = np.broadcast_to(np.asarray(widths, dtype=np.int64), (len(bases),))
-    total = int(width.sum())
-    start = len(net)
-    store = getattr(net, "_nrn", None)
-    if store is None or not hasattr(net, "_count") or not hasattr(net, "_names"):
-        offset = 0
-        for base, n in zip(bases, width.tolist(), strict=True):
-            part = {k: np.asarray(v)[offset:offset + n] if np.ndim(v) else v for k, v in params.items()}
-            net.add_neurons(base, n, loc=loc, **part)
-            offset += n
-        return np.arange(start, start + total, dtype=np.int64)
-    if len(set(bases)) != len(bases):
-        raise NetworkError(f"neurons: the array name '{_repeated(bases)}' is given twice", loc)
-    for base, n in zip(bases, width.tolist(), strict=True):
-        net._count(base, n, loc)  # name, count and free names, as add_neurons checks them
-    if start + total > 2**31 - 1:
-        raise NetworkError(f"a network holds at most {2**31 - 1:,} neurons", loc)
-    unknown = sorted(set(params) - set(NEURON_PARAMS))
-    if unknown:
-        raise NetworkError(f"neurons: unknown parameter '{unknown[0]}'"
-                           f"{did_you_mean(unknown[0], NEURON_PARAMS)}", loc)
-    owner = f"neurons '{bases[0]}'" if len(bases) else "neurons"
-    values: dict[str, Any] = {key: net._real_array(owner, key, params.get(key, DEFAULT_PARAMS[key]), total,
-                                                   loc) for key in NEURON_PARAMS}
-    for key in ("decay", "p"):
-        flat = np.broadcast_to(values[key], (total,))
-        bad = np.flatnonzero((flat < 0.0) | (flat > 1.0))
-        if len(bad):
-            row = int(np.searchsorted(np.cumsum(width), bad[0], side="right"))
-            elem = int(bad[0]) - int(width[:row].sum())
-            raise VerifyError(f"neuron '{bases[row]}[{elem}]': {key} must be in [0, 1], got {flat[bad[0]]:g}",
-                              loc)
-    values.update(input=False, tags=net._tags.id(frozenset()), loc=net._locs.id(loc), rate=np.nan)
-    store.append(total, values)
-    for base, n in zip(bases, width.tolist(), strict=True):
-        net._names.add_array(base, n)
-    net._edited()
-    return np.arange(start, start + total, dtype=np.int64)
-
-
-def _repeated(names: Sequence[str]) -> str:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            return name
-        seen.add(name)
-    return ""
-
-
-def reserve(net: Network, neurons: int = 0, synapses: int = 0) -> None:
-    """Make room at once for ``neurons`` more neurons and ``synapses`` more synapses, so
-    that the bulk additions that follow fill it instead of growing the columns by half
-    again each time (which holds the old and the new arrays at once, and leaves up to
-    a third of the room unused). A hint: nothing is added, nothing is checked.
-
-    This belongs in the IR (``Network.reserve``); until it is there it reaches into
-    the network's columns, and does nothing when they are not what it expects.
-    """
-    names = getattr(getattr(net, "_names", None), "cols", None)
-    for cols, extra in ((getattr(net, "_nrn", None), neurons), (getattr(net, "_syn", None), synapses),
-                        (names, neurons)):
-        data, cap = getattr(cols, "_data", None), getattr(cols, "_cap", None)
-        if extra <= 0 or not isinstance(data, dict) or not isinstance(cap, int):
-            continue
-        n = len(cols)  # type: ignore[arg-type]
-        need = n + int(extra)
-        if need <= cap:
-            continue
-        for key, arr in data.items():
-            grown = np.empty(need, dtype=arr.dtype)
-            grown[:n] = arr[:n]
-            data[key] = grown
-        cols._cap = need  # type: ignore[union-attr]
-
-
-def add_located_synapses(net: Network, pre: np.ndarray, post: np.ndarray, weight: Any, delay: Any,
-                         locs: Sequence[SourceLocation | None], which: np.ndarray) -> bool:
-    """Add ``pre[i] -> post[i]`` (checked as :meth:`Network.add_synapses` checks them) with
-    synapse i at source location ``locs[which[i]]``, in one call: what a loop's
-    connections add for a block of iterations, in the order the iterations add them.
-    Returns False, adding nothing, when the network's columns are not what it expects
-    (then add them one location at a time).
-
-    This belongs in the IR (``Network.add_synapses`` taking one location per synapse);
-    until it is there it rewrites the location column of the rows just added.
-    """
-    store = getattr(net, "_syn", None)
-    table = getattr(net, "_locs", None)
-    if store is None or table is None or not hasattr(store, "writable") or not hasattr(table, "id"):
-        return False
-    ids = np.asarray([table.id(loc) for loc in locs], dtype=np.int32)
-    rows = net.add_synapses(pre, post, weight, delay, loc=locs[0] if locs else None)
-    if len(locs) > 1 and len(rows):
-        store.writable("loc")[rows.start:rows.stop] = ids[np.asarray(which)]
-    return True

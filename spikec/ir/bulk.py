@@ -58,22 +58,30 @@ class NetworkEdits(NetworkStore):
         """Add ``n`` neurons ``name[0]`` .. ``name[n-1]``; each parameter is a scalar or an
         array of ``n`` values. Returns their indices."""
         count = self._count(name, n, loc)
-        unknown = sorted(set(params) - set(NEURON_PARAMS))
-        if unknown:
-            raise NetworkError(f"neurons '{name}': unknown parameter '{unknown[0]}'"
-                               f"{did_you_mean(unknown[0], NEURON_PARAMS)}", loc)
-        values: dict[str, Any] = {}
-        for key in NEURON_PARAMS:
-            values[key] = self._real_array(f"neurons '{name}'", key, params.get(key, DEFAULT_PARAMS[key]),
-                                           count, loc)
-        for key in ("decay", "p"):
-            bad = np.flatnonzero((values[key] < 0.0) | (values[key] > 1.0))
-            if len(bad):
-                raise VerifyError(f"neuron '{name}[{bad[0]}]': {key} must be in [0, 1], got"
-                                  f" {float(np.broadcast_to(values[key], (count,))[bad[0]]):g}", loc)
+        values = self._neuron_values(f"neurons '{name}'", lambda k: f"{name}[{k}]", params, count, loc)
         values.update(input=False, tags=self._tags.id(frozenset(tags)), loc=self._locs.id(loc),
                       rate=math.nan)
         return self._append_array(name, count, values)
+
+    def _neuron_values(self, owner: str, name_of: Any, params: dict[str, Any], count: int,
+                       loc: SourceLocation | None) -> dict[str, Any]:
+        """The six parameter columns of ``count`` new neurons from ``params`` (scalars or one
+        value each; defaults for the rest), checked: known names, finite reals, decay and p
+        in [0, 1]. ``name_of(k)`` names the k-th new neuron in messages."""
+        unknown = sorted(set(params) - set(NEURON_PARAMS))
+        if unknown:
+            hint = did_you_mean(unknown[0], NEURON_PARAMS)
+            raise NetworkError(f"{owner}: unknown parameter '{unknown[0]}'{hint}", loc)
+        values: dict[str, Any] = {
+            key: self._real_array(owner, key, params.get(key, DEFAULT_PARAMS[key]), count, loc)
+            for key in NEURON_PARAMS}
+        for key in ("decay", "p"):
+            flat = np.broadcast_to(values[key], (count,))
+            bad = np.flatnonzero((flat < 0.0) | (flat > 1.0))
+            if len(bad):
+                raise VerifyError(f"neuron '{name_of(int(bad[0]))}': {key} must be in [0, 1], got"
+                                  f" {flat[bad[0]]:g}", loc)
+        return values
 
     def add_inputs(self, name: str, n: int, *, loc: SourceLocation | None = None,
                    tags: Iterable[str] = ()) -> np.ndarray:
@@ -82,6 +90,38 @@ class NetworkEdits(NetworkStore):
         values = {**DEFAULT_PARAMS, "input": True, "tags": self._tags.id(frozenset(tags)),
                   "loc": self._locs.id(loc), "rate": math.nan}
         return self._append_array(name, count, values)
+
+    def add_arrays(self, bases: Sequence[str], widths: int | Sequence[int] | np.ndarray, *,
+                   loc: SourceLocation | None = None, tags: Iterable[str] = (), **params: Any) -> np.ndarray:
+        """Add arrays ``bases[r][0]`` .. ``bases[r][widths[r] - 1]`` one after another, as
+        that many :meth:`add_neurons` calls would, in one append (parameters are scalars or
+        one value per neuron, all arrays together; one width for all, or one per array).
+        Everything is checked before anything is added. Returns the indices."""
+        bases = list(bases)
+        width = np.broadcast_to(np.asarray(widths, dtype=np.int64), (len(bases),))
+        if len(set(bases)) != len(bases):
+            seen: set[str] = set()
+            twice = next(b for b in bases if b in seen or seen.add(b))  # type: ignore[func-returns-value]
+            raise NetworkError(f"neurons: the array name '{twice}' is given twice", loc)
+        for base, n in zip(bases, width.tolist(), strict=True):
+            self._count(base, n, loc)
+        total = int(width.sum())
+        if len(self) + total > MAX_NEURONS:
+            raise NetworkError(f"a network holds at most {MAX_NEURONS:,} neurons", loc)
+        ends = np.cumsum(width)
+
+        def name_of(k: int) -> str:
+            row = int(np.searchsorted(ends, k, side="right"))
+            return f"{bases[row]}[{k - int(ends[row] - width[row])}]"
+
+        values = self._neuron_values(f"neurons '{bases[0]}'" if bases else "neurons", name_of, params, total,
+                                     loc)
+        values.update(input=False, tags=self._tags.id(frozenset(tags)), loc=self._locs.id(loc), rate=math.nan)
+        rows = self._nrn.append(total, values)
+        for base, n in zip(bases, width.tolist(), strict=True):
+            self._names.add_array(base, n)
+        self._edited()
+        return np.arange(rows.start, rows.stop, dtype=np.int64)
 
     def add_named(self, names: Sequence[str], *, inputs: bool = False,
                   loc: SourceLocation | None | Sequence[SourceLocation | None] = None,
@@ -103,21 +143,8 @@ class NetworkEdits(NetworkStore):
             seen.add(name)
         if len(self._names) + count > MAX_NEURONS:
             raise NetworkError(f"a network holds at most {MAX_NEURONS:,} neurons", first_loc)
-        unknown = sorted(set(params) - set(NEURON_PARAMS))
-        if unknown:
-            raise NetworkError(f"unknown parameter '{unknown[0]}'{did_you_mean(unknown[0], NEURON_PARAMS)}",
-                               first_loc)
-        owner = f"neuron '{names[0]}'" if count else "neurons"
-        values: dict[str, Any] = {}
-        for key in NEURON_PARAMS:
-            values[key] = self._real_array(owner, key, DEFAULT_PARAMS[key] if inputs else
-                                           params.get(key, DEFAULT_PARAMS[key]), count, first_loc)
-        for key in ("decay", "p"):
-            flat = np.broadcast_to(values[key], (count,))
-            bad = np.flatnonzero((flat < 0.0) | (flat > 1.0))
-            if len(bad):
-                raise VerifyError(f"neuron '{names[bad[0]]}': {key} must be in [0, 1], got {flat[bad[0]]:g}",
-                                  first_loc)
+        values = self._neuron_values(f"neuron '{names[0]}'" if count else "neurons", names.__getitem__,
+                                     {} if inputs else params, count, first_loc)
         many_tags = isinstance(tags, (list, tuple)) and bool(tags) and not isinstance(tags[0], str)
         tag_ids: Any = (np.array([self._tags.id(frozenset(t)) for t in tags], dtype=np.int32)
                         if many_tags else self._tags.id(frozenset(tags)))  # type: ignore[arg-type]
@@ -150,15 +177,28 @@ class NetworkEdits(NetworkStore):
         return np.arange(rows.start, rows.stop, dtype=np.int64)
 
     def add_synapses(self, pre: Neurons, post: Neurons, weight: Any = 1.0, delay: Any = 1, *,
-                     loc: SourceLocation | None = None) -> range:
+                     loc: SourceLocation | None = None,
+                     locs: Sequence[SourceLocation | None] | None = None,
+                     loc_index: np.ndarray | None = None) -> range:
         """Add ``pre[i] -> post[i]`` for every i (names or indices; weights and delays scalars
-        or one per synapse). Nothing is added if any synapse is invalid. Returns the new
+        or one per synapse). All synapses get source location ``loc``, or, with ``locs`` (a
+        few distinct locations) and ``loc_index`` (one entry per synapse), synapse i gets
+        ``locs[loc_index[i]]``. Nothing is added if any synapse is invalid. Returns the new
         synapses' indices."""
         a = self.resolve(pre, "synapse source", loc)
         b = self.resolve(post, "synapse target", loc)
         if len(a) != len(b):
             raise NetworkError(f"add_synapses: {len(a)} sources but {len(b)} targets", loc)
-        return self._append_synapses(a, b, weight, delay, loc)
+        loc_ids: Any = None
+        if locs is not None:
+            which = np.asarray(loc_index if loc_index is not None else np.zeros(len(a), dtype=np.int64))
+            if which.shape != (len(a),) or (len(which) and (which.min() < 0 or which.max() >= len(locs))):
+                raise NetworkError(f"add_synapses: loc_index must hold one index into locs per synapse"
+                                   f" ({len(a)})", loc)
+            table = np.array([self._locs.id(x) for x in locs], dtype=np.int32)
+            loc_ids = table[which]
+            loc = locs[int(which[0])] if len(which) else loc
+        return self._append_synapses(a, b, weight, delay, loc, loc_ids)
 
     def connect(self, pre: Neurons, post: Neurons, weight: Any = 1.0, delay: Any = 1, *,
                 one_to_one: bool = False, loc: SourceLocation | None = None) -> range:
@@ -201,7 +241,7 @@ class NetworkEdits(NetworkStore):
         return self._append_synapses(pairs_a, pairs_b, w, d, loc)
 
     def _append_synapses(self, a: np.ndarray, b: np.ndarray, weight: Any, delay: Any,
-                         loc: SourceLocation | None) -> range:
+                         loc: SourceLocation | None, loc_ids: Any = None) -> range:
         n = len(a)
         if n == 0:
             return range(len(self._syn), len(self._syn))
@@ -213,7 +253,8 @@ class NetworkEdits(NetworkStore):
                               " neuron and cannot receive synapses", loc)
         w = self._real_array("synapses", "weight", weight, n, loc)
         d = self._delays(delay, n, a, b, loc)
-        rows = self._syn.append(n, {"pre": a, "post": b, "weight": w, "delay": d, "loc": self._locs.id(loc)})
+        ids = self._locs.id(loc) if loc_ids is None else loc_ids
+        rows = self._syn.append(n, {"pre": a, "post": b, "weight": w, "delay": d, "loc": ids})
         first = int(a[0])
         if first < self._last_pre or (n > 1 and bool(np.any(a[1:] < a[:-1]))):
             self._sorted = False
@@ -308,10 +349,13 @@ class NetworkEdits(NetworkStore):
         """Remove synapses: indices in the grouped order, or a boolean mask over them."""
         self._sort_synapses()
         drop = np.asarray(synapses)
-        keep = np.ones(len(self._syn), dtype=bool)
-        keep[drop] = False
+        if drop.dtype == bool and drop.shape == (len(self._syn),):
+            keep = ~drop
+        else:
+            keep = np.ones(len(self._syn), dtype=bool)
+            keep[drop] = False
         if not keep.all():
-            self._syn.keep(np.flatnonzero(keep))
+            self._syn.keep(keep)  # a mask: no index array the size of the network
             self._last_pre = int(self._syn["pre"][-1]) if len(self._syn) else -1
             self._edited()
 

@@ -90,8 +90,8 @@ class Columns:
 
     def keep(self, rows: np.ndarray) -> None:
         """Keep only ``rows`` (indices or a boolean mask), in that order; drops the spare room."""
-        for name, arr in self._data.items():
-            self._data[name] = np.ascontiguousarray(arr[: self._n][rows])
+        for name in list(self._data):  # one column at a time: the old one is freed before the next
+            self._data[name] = np.ascontiguousarray(self._data[name][: self._n][rows])
         self._n = self._cap = len(next(iter(self._data.values()))) if self._data else 0
 
     def trim(self) -> None:

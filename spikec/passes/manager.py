@@ -255,18 +255,21 @@ def run_pipeline(
     verify_each: bool = True,
     print_ir: TextIO | None = None,
     on_timing: Callable[[PassTiming], None] | None = None,
+    copy: bool = True,
 ) -> Network:
     """Run ``passes`` on a copy of ``net``; return the result (``net`` is left alone).
 
     ``verify_each`` checks the network (and the placement, once there is one)
     after every pass; ``print_ir`` receives the IR after every pass;
-    ``on_timing`` receives each pass's :class:`PassTiming`.
+    ``on_timing`` receives each pass's :class:`PassTiming`. ``copy=False``
+    works on ``net`` itself (no second copy of a large network in memory;
+    ``net`` is then the compiled network).
     """
     from spikec.ir.printer import format_network
     from spikec.ir.verify import verify
 
     verify(net)
-    work = net.copy()
+    work = net.copy() if copy else net
     for p in passes:
         start = time.perf_counter()
         work = p.run(work, ctx)
@@ -298,16 +301,19 @@ def compile_for_target(
     verify_each: bool = True,
     print_ir: TextIO | None = None,
     on_timing: Callable[[PassTiming], None] | None = None,
+    copy: bool = True,
 ) -> tuple[Network, CompileContext]:
     """Run ``passes`` (default :func:`default_pipeline`) for ``target``; a pipeline that
     places nothing gets the default pipeline's placement passes (``place``, and
     ``split-destinations`` where the target needs it) appended, since a netlist needs a
-    placement. Returns the network and the context."""
+    placement. Returns the network and the context; ``copy=False`` compiles ``net`` in
+    place (see :func:`run_pipeline`)."""
     ctx = CompileContext(target, exact=exact, keep=frozenset(keep) if keep is not None else None)
     chosen = list(passes) if passes is not None else default_pipeline(target)
     if not any(p.name == "place" for p in chosen):
         order = pass_registry()["place"].default_order or 0
         chosen += [p for p in default_pipeline(target) if (p.default_order or 0) >= order]
-    out = run_pipeline(net, chosen, ctx, verify_each=verify_each, print_ir=print_ir, on_timing=on_timing)
+    out = run_pipeline(net, chosen, ctx, verify_each=verify_each, print_ir=print_ir, on_timing=on_timing,
+                       copy=copy)
     ctx.pipeline = [p.spelled() for p in chosen]
     return out, ctx

@@ -39,7 +39,15 @@ from fractions import Fraction
 import numpy as np
 
 from spikec.errors import CompileError, NetworkError
-from spikec.ir.analysis import _grid_exact, follow, gather, reverse_reachable, silent_mask, stable_order
+from spikec.ir.analysis import (
+    _grid_exact,
+    follow,
+    gather,
+    pack_keys,
+    reverse_reachable,
+    silent_mask,
+    sort_packed,
+)
 from spikec.ir.network import Network
 from spikec.ir.payloads import MAX_DELAY
 from spikec.passes.manager import CompileContext, Pass, register_pass
@@ -226,6 +234,11 @@ def _mask_from(n: int, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Synapses handled at once by merge-synapses: its temporaries are a few tens of bytes a
+#: synapse, so it works through the columns in chunks of whole source neurons.
+_MERGE_CHUNK = 1 << 22
+
+
 def merge_parallel_synapses(net: Network, drop_zero: bool = True) -> tuple[int, int]:
     """Merge synapses with the same (pre, post, delay) whose weights sum exactly.
 
@@ -234,16 +247,63 @@ def merge_parallel_synapses(net: Network, drop_zero: bool = True) -> tuple[int, 
     adding their sum could then differ in the last bit). The merged synapse
     takes the place of the group's first one. Sums on a common binary grid
     (integer and dyadic weights) are exact by construction and merged in
-    bulk; only the other groups are checked one by one with fractions.
+    bulk; only the other groups are checked one by one with fractions. A
+    group never spans two source neurons, so the synapses (kept grouped by
+    source) are worked through in chunks of whole sources.
     """
-    pre, post, delay, weight = net.pre, net.post, net.delay, net.weight
-    if not len(pre):
+    if not net.num_synapses:
         return 0, 0
-    order = stable_order(pre, post, delay)  # stable: a group keeps its insertion order
-    key_change = np.ones(len(order), dtype=bool)
-    key_change[1:] = ((pre[order][1:] != pre[order][:-1]) | (post[order][1:] != post[order][:-1])
-                      | (delay[order][1:] != delay[order][:-1]))
-    group = np.cumsum(key_change) - 1
+    indptr = net.csr()
+    weight = net.weight
+    drop = np.zeros(net.num_synapses, dtype=bool)
+    firsts: list[np.ndarray] = []
+    totals: list[np.ndarray] = []
+    start = 0
+    while start < len(weight):
+        stop = int(indptr[np.searchsorted(indptr, start + _MERGE_CHUNK, side="right") - 1])
+        stop = max(stop, int(indptr[np.searchsorted(indptr, start, side="right")]))  # at least one source
+        first, total = _merge_chunk(net, start, stop, drop)
+        firsts.append(first)
+        totals.append(total)
+        start = stop
+    first = np.concatenate(firsts)
+    total = np.concatenate(totals)
+    merged = len(first)
+    dropped = 0
+    if drop_zero:
+        zero = weight == 0.0
+        zero[first] = total == 0.0
+        zero &= ~drop
+        dropped = int(zero.sum())
+        drop |= zero
+        del zero
+    del weight  # a view of the column: let remove_synapses free it
+    if merged:
+        net.set_synapses(first, weight=total)
+    if drop.any():
+        net.remove_synapses(drop)
+    return merged, dropped
+
+
+def _merge_chunk(net: Network, start: int, stop: int, drop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge the parallel synapses among synapses ``start:stop`` (whole sources): mark the
+    merged-away ones in ``drop``; return the groups' first synapses and their sums."""
+    pre, post, delay = net.pre[start:stop], net.post[start:stop], net.delay[start:stop]
+    weight = net.weight[start:stop]
+    n = stop - start
+    key_change = np.ones(n, dtype=bool)
+    packed = pack_keys(pre, post, delay)
+    if packed is not None:
+        order = sort_packed(packed)  # stable: a group keeps its insertion order
+        packed = packed[order]
+        np.not_equal(packed[1:], packed[:-1], out=key_change[1:])
+        del packed
+    else:
+        order = np.lexsort((delay, post, pre))
+        key_change[1:] = ((pre[order][1:] != pre[order][:-1]) | (post[order][1:] != post[order][:-1])
+                          | (delay[order][1:] != delay[order][:-1]))
+    group = np.cumsum(key_change)
+    group -= 1
     n_groups = int(group[-1]) + 1
     size = np.bincount(group, minlength=n_groups)
     w = weight[order]
@@ -258,22 +318,8 @@ def merge_parallel_synapses(net: Network, drop_zero: bool = True) -> tuple[int, 
             total[g] = math.fsum(part)
             exact[g] = Fraction(total[g]) == sum((Fraction(x) for x in part), Fraction(0))
     merge = exact & (size > 1)
-    first = order[key_change]
-    new_weight = np.array(weight, dtype=np.float64)
-    new_weight[first[merge]] = total[merge]
-    drop = np.zeros(len(order), dtype=bool)
-    drop[order[merge[group] & ~key_change]] = True
-    merged = int(merge.sum())
-    dropped = 0
-    if drop_zero:
-        zero = ~drop & (new_weight == 0.0)
-        dropped = int(zero.sum())
-        drop |= zero
-    if merged:
-        net.set_synapses(first[merge], weight=total[merge])
-    if drop.any():
-        net.remove_synapses(drop)
-    return merged, dropped
+    drop[start + order[merge[group] & ~key_change]] = True
+    return start + order[key_change][merge], total[merge]
 
 
 @register_pass
