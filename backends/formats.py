@@ -52,8 +52,8 @@ class Format:
 
 #: Emitters of compiled networks (``spikec compile -o``), in the order the CLI lists them.
 EMITTERS: tuple[Format, ...] = (
-    Format("netlist", (".json",), "spikec netlist: cores, neurons, synapses, routes (JSON)",
-           "spikec.backends.netlist:emit_netlist"),
+    Format("netlist", (".json", ".npz"), "spikec netlist: cores, neurons, synapses, routes (JSON; NPZ for"
+           " large networks)", "spikec.backends.netlist:emit_netlist"),
     Format("sanafe", (".yaml", ".yml"), "SANA-FE network and architecture (YAML)",
            "spikec.backends.sanafe:emit_sanafe"),
     Format("nir", (".nir", ".h5"), "NIR graph (HDF5)", "spikec.backends.nir_export:emit_nir"),

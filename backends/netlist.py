@@ -179,8 +179,15 @@ def write_netlist(path: str | os.PathLike[str], model: Netlist) -> None:
 
 def emit_netlist(path: str | os.PathLike[str], net: Network, placement: Placement, target: Target,
                  passes: list[str] | None = None, diagnostics: list[Diagnostic] | None = None) -> list[str]:
-    """The ``netlist`` emitter (:mod:`spikec.backends.formats`): build, render and write."""
-    write_netlist(path, build_netlist(net, placement, target, passes, diagnostics))
+    """The ``netlist`` emitter (:mod:`spikec.backends.formats`): build, render and write the
+    JSON netlist, or, for a path ending in ``.npz``, the binary one
+    (:mod:`spikec.backends.netlist_npz`, for networks too large for JSON)."""
+    if os.fspath(path).lower().endswith(".npz"):
+        from spikec.backends.netlist_npz import write_netlist_npz
+
+        write_netlist_npz(path, net, placement, target, passes, diagnostics)
+    else:
+        write_netlist(path, build_netlist(net, placement, target, passes, diagnostics))
     return [os.fspath(path)]
 
 
@@ -569,5 +576,9 @@ def _list(table: dict[str, Any], key: str, where: str, fail: Any) -> list[Any]:
 
 
 def load_netlist(path: str | os.PathLike[str]) -> tuple[Network, Placement]:
-    """Read a netlist file written by :func:`write_netlist`."""
+    """Read a netlist file written by :func:`emit_netlist` (JSON, or NPZ by its extension)."""
+    if os.fspath(path).lower().endswith(".npz"):
+        from spikec.backends.netlist_npz import load_netlist_npz
+
+        return load_netlist_npz(path)
     return netlist_from_dict(read_json(path), os.fspath(path))

@@ -260,26 +260,14 @@ class LoopVectorizer:
     def _side(self, ref: s.Ref, rows: Rows, what: str) -> tuple[Indices, Value, Value, bool]:
         """The neurons a reference names in each row: the group, and each row's first
         position in it and count."""
-        names = {ref.name}
-        for acc in ref.accessors:
-            if isinstance(acc, s.Index):
-                names |= rows.free_names(acc.index)
-            elif isinstance(acc, s.Slice):
-                names |= rows.free_names(acc.start) | rows.free_names(acc.stop)
-        if not rows.bound(names):
+        if not rows.bound(_ref_names(ref, rows)):
             group = _resolved(ref, rows.outer, what)
             return group.idx, 0, len(group.idx), group.is_input
         last = ref.accessors[-1] if ref.accessors else None
         if rows.bound({ref.name}) or not isinstance(last, (s.Index, s.Slice)):
             raise Fallback
         head = s.Ref(ref.name, ref.accessors[:-1], ref.loc)
-        head_names = {ref.name}
-        for acc in head.accessors:
-            if isinstance(acc, s.Index):
-                head_names |= rows.free_names(acc.index)
-            elif isinstance(acc, s.Slice):
-                head_names |= rows.free_names(acc.start) | rows.free_names(acc.stop)
-        if rows.bound(head_names):
+        if rows.bound(_ref_names(head, rows)):
             raise Fallback
         try:
             value, _ = resolve(head, rows.outer)
@@ -422,3 +410,14 @@ def _runs(made: list[_Made], order: np.ndarray | None) -> list[tuple[_Made, np.n
     cuts = np.flatnonzero(seq_which[1:] != seq_which[:-1]) + 1
     bounds = np.concatenate([[0], cuts, [len(order)]])
     return [(made[int(seq_which[a])], seq_within[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _ref_names(ref: s.Ref, rows: Rows) -> set[str]:
+    """The names a reference reads: its own and the free names of its index expressions."""
+    names = {ref.name}
+    for acc in ref.accessors:
+        if isinstance(acc, s.Index):
+            names |= rows.free_names(acc.index)
+        elif isinstance(acc, s.Slice):
+            names |= rows.free_names(acc.start) | rows.free_names(acc.stop)
+    return names

@@ -37,7 +37,8 @@ def loads(text: str, filename: str = "<string>", **params: Any) -> Network:
 
 def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
     """Load a network from a ``.spk`` program, a saved ``.json`` or ``.npz`` network, or a
-    ``.json`` spikec netlist (recognised by its ``"format"`` field)."""
+    spikec netlist (``.json``, recognised by its ``"format"`` field, or ``.npz``: a network
+    file with a placement, read here as its network)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".spk":
         return load(path, **params)

@@ -32,6 +32,29 @@ def test_compile_writes_a_netlist_that_sim_runs(tmp_path: Path, capsys: pytest.C
     assert json.loads(out)["spikes"] == {"maj": [[1]], "slow": [[5]]}
 
 
+@pytest.mark.parametrize("target", ["loihi", "truenorth"])
+def test_compile_to_a_binary_netlist_that_sim_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   target: str) -> None:
+    out_path = tmp_path / "maj.npz"
+    code, out, err = run(capsys, "compile", MAJORITY, "--target", target, "-o", str(out_path))
+    assert code == 0, err
+    assert out.startswith(f"wrote {out_path}: 5 neurons")
+    code, out, _ = run(
+        capsys, "sim", str(out_path), "--steps", "8", "--input", "x[0]=0,2", "--input", "x[1]=0", "--json"
+    )
+    assert json.loads(out)["spikes"] == {"maj": [[1]], "slow": [[5]]}
+
+
+def test_pass_notes_print_at_the_neuron_s_source_line(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    program = tmp_path / "leaky.spk"
+    program.write_text("input x\nneuron y (threshold = 3, decay = 0.5)\nx -> y (weight = 0.3)\nprobe y\n")
+    code, _, err = run(capsys, "compile", str(program), "--target", "loihi", "-o", str(tmp_path / "l.json"))
+    assert code == 0, err
+    assert f"{program}:2:8: note: quantize: neuron 'y': spikes could change:" in err
+    assert "    neuron y (threshold = 3, decay = 0.5)" in err
+
+
 def test_truenorth_netlist_carries_the_gate_on_its_floor(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

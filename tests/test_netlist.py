@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from spikec.backends.netlist import (
     CoreTable,
     Netlist,
     build_netlist,
+    emit_netlist,
     load_netlist,
     netlist_from_dict,
     render_netlist,
@@ -44,6 +46,12 @@ def round_trip(net: spikec.Network, target: str, tmp: Path) -> tuple[spikec.Netw
     back, placement = load_netlist(path)
     assert back == out and placement.core == ctx.placement.core
     assert spikec.open_network(path) == out
+    # the binary netlist holds the same network and placement
+    npz = tmp / f"{target}.npz"
+    assert emit_netlist(npz, out, ctx.placement, ctx.target, ctx.pipeline, ctx.diagnostics) == [str(npz)]
+    binary, where = load_netlist(npz)
+    assert binary == out and where.core == ctx.placement.core and where.num_cores == ctx.placement.num_cores
+    assert spikec.open_network(npz) == out
     return back, sorted(ctx.observable(net))
 
 
@@ -318,3 +326,41 @@ def test_netlist_reads_tags_locations_and_interleaved_inputs() -> None:
     doc["cores"][0]["routes"] = {"x": [1]}
     with pytest.raises(NetworkFileError, match=r"^error: m.json: cores\[0\].routes: neuron x: expected an"):
         netlist_from_dict(doc, "m.json")
+
+
+def test_binary_netlist_errors_name_the_array(tmp_path: Path) -> None:
+    from spikec.ir.binary import read_npz, save_npz
+
+    net = spikec.load(EXAMPLES[0].parent / "ripple_adder.spk")
+    out, ctx = compile_for_target(net, load_target("truenorth"))
+    path = tmp_path / "tn.npz"
+    emit_netlist(path, out, ctx.placement, ctx.target, ctx.pipeline, ctx.diagnostics)
+    loaded, header, arrays = read_npz(path, {"netlist.core": ("<i4", "N"), "netlist.chip.leak": ("<i8", "N")})
+    assert header["netlist"]["target"]["name"] == "truenorth" and len(arrays) == 2
+
+    def rewrite(**changes: np.ndarray) -> Path:
+        _, head, found = read_npz(path, {k: ("<i4", "N") if k == "netlist.core" else
+                                         ("|b1", "N") if k.endswith("floor") else ("<i8", "N")
+                                         for k in ("netlist.core", "netlist.chip.threshold",
+                                                   "netlist.chip.leak", "netlist.chip.reset",
+                                                   "netlist.chip.v0", "netlist.chip.floor")})
+        found.update(changes)
+        bad = tmp_path / "bad.npz"
+        save_npz(loaded, bad, header={"netlist": head["netlist"]}, arrays=found)
+        return bad
+
+    core = arrays["netlist.core"].copy()
+    core[3] = 10**6
+    with pytest.raises(NetworkFileError, match=r"array 'netlist.core': neuron '.*' is on core 1000000,"
+                       r" outside 0\.\."):
+        load_netlist(rewrite(**{"netlist.core": core}))
+    leak = arrays["netlist.chip.leak"].copy()
+    first = int(np.flatnonzero(~loaded.is_input)[0])
+    leak[first] += 1
+    with pytest.raises(NetworkFileError, match=rf"array 'netlist.chip.leak': neuron"
+                       rf" '{re.escape(loaded.name_of(first))}' holds 0, its parameters give -1$"):
+        load_netlist(rewrite(**{"netlist.chip.leak": leak}))
+    plain = tmp_path / "plain.npz"
+    spikec.save(loaded, plain)
+    with pytest.raises(NetworkFileError, match=r"header.netlist: not a spikec netlist"):
+        load_netlist(plain)

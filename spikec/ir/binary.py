@@ -35,7 +35,7 @@ from spikec.ir.names import NameTable
 from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
 from spikec.ir.serialize import _Reader, probe_from_dict, probe_to_dict
 
-__all__ = ["FORMAT", "VERSION", "save_npz", "load_npz", "name_columns", "is_network_npz"]
+__all__ = ["FORMAT", "VERSION", "save_npz", "load_npz", "read_npz", "name_columns", "is_network_npz"]
 
 FORMAT = "spikec-network-npz"
 VERSION = 1
@@ -89,8 +89,9 @@ def _json_bytes(value: Any) -> np.ndarray:
                          dtype=np.uint8)
 
 
-def network_arrays(net: Network) -> dict[str, np.ndarray]:
-    """The members of the NPZ file of ``net`` (``header`` and the columns)."""
+def network_arrays(net: Network, header_extra: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
+    """The members of the NPZ file of ``net`` (``header`` and the columns); ``header_extra``
+    adds keys to the header (a netlist's section)."""
     bases, base, elem = name_columns(net)
     text = "\n".join(bases)
     if text.count("\n") != max(len(bases) - 1, 0):  # the IR refuses such names: a separator stays one
@@ -106,6 +107,7 @@ def network_arrays(net: Network) -> dict[str, np.ndarray]:
         "tags": [sorted(t) for t in tags],
         "probes": [probe_to_dict(p) for p in net.probes],
         "stimulus_times": [{"steps": list(steps), "neurons": idx} for steps, idx in groups.items()],
+        **(header_extra or {}),
     }
     arrays: dict[str, np.ndarray] = {"header": _json_bytes(header)}
     for k in NEURON_PARAMS:
@@ -121,12 +123,19 @@ def network_arrays(net: Network) -> dict[str, np.ndarray]:
             for k, v in arrays.items()}
 
 
-def save_npz(net: Network, path: str | os.PathLike[str]) -> None:
-    """Write ``net`` to ``path`` in the binary format, atomically (verified first)."""
+def save_npz(net: Network, path: str | os.PathLike[str], *, header: Mapping[str, Any] | None = None,
+             arrays: Mapping[str, np.ndarray] | None = None) -> None:
+    """Write ``net`` to ``path`` in the binary format, atomically (verified first).
+    ``header`` adds keys to the JSON header and ``arrays`` members to the archive (a
+    netlist's placement); they may not replace the network's own."""
     from spikec.ir.verify import verify
 
     verify(net)
-    arrays = network_arrays(net)
+    members = network_arrays(net, header)
+    clash = sorted(set(members) & set(arrays or {}))
+    if clash:
+        raise ValueError(f"member '{clash[0]}' belongs to the network")
+    arrays = {**members, **{k: np.ascontiguousarray(v) for k, v in (arrays or {}).items()}}
     try:
         with atomic_file(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             for key, value in arrays.items():  # as numpy.savez does, with a fixed timestamp
@@ -215,6 +224,15 @@ def is_network_npz(path: str | os.PathLike[str]) -> bool:
 
 def load_npz(path: str | os.PathLike[str]) -> Network:
     """Read a network written by :func:`save_npz`; errors name the file and the array."""
+    return read_npz(path)[0]
+
+
+def read_npz(path: str | os.PathLike[str], extra: Mapping[str, tuple[str, str]] | None = None,
+             ) -> tuple[Network, dict[str, Any], dict[str, np.ndarray]]:
+    """The network of an NPZ file, its JSON header, and those of the members named in
+    ``extra`` (name -> (dtype, length: ``"N"`` neurons or ``"E"`` synapses)) that the file
+    holds, each checked as the network's own are (a malformed one is a
+    :class:`NetworkFileError`; a missing one is left out)."""
     source = os.fspath(path)
     try:
         zf = zipfile.ZipFile(path)
@@ -228,7 +246,11 @@ def load_npz(path: str | os.PathLike[str]) -> Network:
         archive = _Archive(zf, source)
         if not archive.has("header"):
             raise NetworkFileError(f"{source}: not a spikec network: no 'header' array")
-        return _read(archive)
+        net, header = _read(archive)
+        sizes = {"N": len(net), "E": net.num_synapses}
+        found = {k: archive.array(k, dtype, sizes[size]) for k, (dtype, size) in (extra or {}).items()
+                 if archive.has(k)}
+        return net, header, found
 
 
 def _count(a: _Archive, header: dict[str, Any], key: str, limit: int | None = None) -> int:
@@ -239,7 +261,7 @@ def _count(a: _Archive, header: dict[str, Any], key: str, limit: int | None = No
     return value
 
 
-def _read(a: _Archive) -> Network:
+def _read(a: _Archive) -> tuple[Network, dict[str, Any]]:
     header = a.json("header")
     if not isinstance(header, dict):
         raise a.fail("header", "expected a JSON object")
@@ -272,7 +294,7 @@ def _read(a: _Archive) -> Network:
         raise
     except SpikecError as exc:
         raise NetworkFileError(f"{a.source}: {exc.message}", exc.location) from None
-    return net
+    return net, header
 
 
 def _locations(a: _Archive, rows: list[Any]) -> list[SourceLocation | None]:
