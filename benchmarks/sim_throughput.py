@@ -23,7 +23,7 @@ spike counts differ, if any).
 
 ``trials=K`` (spikec only) runs K trials at once; trial k receives input
 raster k, so trials differ; trial 0 sees the same input as the 1-trial run.
-spikec is measured with each of its engines (``numpy``, ``numba``).
+spikec is measured with each of its engines (``numpy``, ``native``, ``numba``).
 
 Each measurement runs in its own subprocess (so one backend's memory does
 not pollute another's) and reports wall times for building the network, for
