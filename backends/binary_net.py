@@ -32,19 +32,27 @@ Importers of channels-first formats (NIR) map their tensors onto that order
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spikec.errors import ModelImportError
+from spikec.errors import ModelImportError, fmt_count
 from spikec.ir.builder import Builder
 from spikec.ir.decoders import label_scores
+from spikec.ir.limits import DEFAULT_MAX_NEURONS, DEFAULT_MAX_SYNAPSES, env_count
 from spikec.ir.network import DecodeKey, Network
 
 __all__ = [
     "ModelImportError",
+    "ImportLimits",
+    "first_nonfinite",
+    "H5_ERRORS",
+    "open_hdf5",
+    "read_real",
     "ThresholdLayer",
     "BinaryNet",
     "ModelCircuit",
@@ -55,6 +63,191 @@ __all__ = [
 #: How frames reach the first layer: as spikes of binarized pixels (a pixel
 #: spikes when its value is >= 0.5), or as injected currents of real values.
 INPUT_MODES: tuple[str, ...] = ("spikes", "current")
+
+
+_LIMIT_ENV = {"max_units": "SPIKEC_MAX_NEURONS", "max_synapses": "SPIKEC_MAX_SYNAPSES"}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLimits:
+    """Ceilings on what a model file may declare, checked before anything is read or
+    allocated: at most ``max_units`` neurons in the input and in each layer, at most
+    ``max_synapses`` synapses in each layer, and at most ``max_synapses`` values in any
+    stored array (weights, thresholds, keys; 8 bytes each once read as float64).
+
+    The defaults are the elaboration ceilings of ``.spk`` programs (20,000,000
+    neurons, 64,000,000 synapses) and the same environment variables raise them:
+    ``SPIKEC_MAX_NEURONS``, ``SPIKEC_MAX_SYNAPSES``.
+    """
+
+    max_units: int = DEFAULT_MAX_NEURONS
+    max_synapses: int = DEFAULT_MAX_SYNAPSES
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ImportLimits:
+        """The defaults, overridden by ``SPIKEC_MAX_NEURONS`` / ``SPIKEC_MAX_SYNAPSES``."""
+        env = os.environ if environ is None else environ
+        values = {f: env_count(var, env[var]) for f, var in _LIMIT_ENV.items() if env.get(var, "").strip()}
+        return cls(**values)
+
+    @property
+    def max_bytes(self) -> int:
+        """Bytes a stored array may declare: ``max_synapses`` float64 values."""
+        return 8 * self.max_synapses
+
+    def units(self, count: int, what: str) -> None:
+        """Refuse ``what`` (a layer, the input) when it would have more than ``max_units`` neurons."""
+        if count > self.max_units:
+            raise ModelImportError(
+                f"{what} would have {fmt_count(count)} neurons; the limit is {fmt_count(self.max_units)}"
+                f" (set {_LIMIT_ENV['max_units']} to raise it)")
+
+    def synapses(self, count: int, what: str) -> None:
+        """Refuse ``what`` when it would have more than ``max_synapses`` synapses."""
+        if count > self.max_synapses:
+            raise ModelImportError(
+                f"{what} would have {fmt_count(count)} synapses; the limit is"
+                f" {fmt_count(self.max_synapses)} (set {_LIMIT_ENV['max_synapses']} to raise it)")
+
+    def values(self, count: int, nbytes: int, what: str) -> None:
+        """Refuse a stored array ``what`` declaring more values or bytes than allowed."""
+        if count > self.max_synapses or nbytes > self.max_bytes:
+            raise ModelImportError(
+                f"{what} declares {fmt_count(count)} values ({fmt_count(nbytes)} bytes); the limit is"
+                f" {fmt_count(self.max_synapses)} values or {fmt_count(self.max_bytes)} bytes (set"
+                f" {_LIMIT_ENV['max_synapses']} to raise it)")
+
+
+def first_nonfinite(values: np.ndarray) -> str | None:
+    """``"value at index (i, j) is nan"`` for the first non-finite entry, or None."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return None
+    if values.ndim == 0:
+        return f"value is {values[()]}"
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), values.shape))
+    shown = index[0] if len(index) == 1 else index
+    return f"value at index {shown} is {values[index]}"
+
+
+# -- HDF5 model files (Keras, NIR): opened and scanned before anything is read --------
+
+#: Groups nested deeper than this, or more objects than this in one file, are refused
+#: (a model file has a few levels and a few hundred objects; a hard-link cycle has no end).
+MAX_HDF5_DEPTH = 32
+MAX_HDF5_OBJECTS = 100_000
+_MAX_EXACT_INT = 1 << 53  # integers past this are not exact in float64
+
+
+def _h5py() -> Any:
+    try:
+        import h5py
+    except ImportError:
+        raise ModelImportError("reading HDF5 model files needs the h5py package: pip install h5py") from None
+    return h5py
+
+
+#: What h5py raises on a damaged file.
+H5_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError)
+
+
+def open_hdf5(path: str | os.PathLike[str], limits: ImportLimits | None = None,
+              what: str = "HDF5 file") -> Any:
+    """Open the HDF5 file at ``path`` for reading after checking all of it: only hard
+    links (external and soft links refused, never followed), no virtual datasets or
+    external raw storage, at most :data:`MAX_HDF5_DEPTH` levels and
+    :data:`MAX_HDF5_OBJECTS` objects, and no dataset declaring more than ``limits``
+    allow. Errors (:class:`ModelImportError`) name the object, not the file; ``what`` is
+    the kind of file the caller expects ("NIR file")."""
+    h5py = _h5py()
+    where = Path(path)
+    if where.is_dir():
+        raise ModelImportError(f"is a directory, not a {what}")
+    if not where.is_file():
+        raise ModelImportError("no such file")
+    try:
+        fh = h5py.File(path, "r")
+    except H5_ERRORS as exc:
+        raise ModelImportError(f"not a readable {what} ({exc})") from None
+    try:
+        _scan(fh, limits or ImportLimits.from_env())
+    except BaseException:
+        fh.close()
+        raise
+    return fh
+
+
+def _scan(fh: Any, limits: ImportLimits) -> None:
+    h5py = _h5py()
+    stack: list[tuple[Any, str, int]] = [(fh, "", 0)]
+    seen = 0
+    while stack:
+        group, where, depth = stack.pop()
+        try:
+            names = list(group.keys())
+        except H5_ERRORS as exc:
+            raise ModelImportError(f"group '{where or '/'}': cannot be read ({exc})") from None
+        for key in names:
+            path = f"{where}/{key}"
+            seen += 1
+            if seen > MAX_HDF5_OBJECTS:
+                raise ModelImportError(f"more than {fmt_count(MAX_HDF5_OBJECTS)} objects; not a model file")
+            try:
+                link = group.get(key, getlink=True)
+                obj = group[key] if isinstance(link, h5py.HardLink) else None
+            except H5_ERRORS as exc:
+                raise ModelImportError(f"'{path}': cannot be read ({exc})") from None
+            if isinstance(link, h5py.ExternalLink):
+                raise ModelImportError(f"'{path}' is an external link (to '{link.path}' in {link.filename});"
+                                       " spikec reads only the file it is given")
+            if obj is None:
+                raise ModelImportError(f"'{path}' is a {type(link).__name__}; spikec follows hard links only")
+            if isinstance(obj, h5py.Group):
+                if depth + 1 > MAX_HDF5_DEPTH:
+                    raise ModelImportError(f"group '{path}' is nested more than {MAX_HDF5_DEPTH} levels deep")
+                stack.append((obj, path, depth + 1))
+            elif isinstance(obj, h5py.Dataset):
+                _check_dataset(obj, path, limits)
+
+
+def _check_dataset(ds: Any, path: str, limits: ImportLimits) -> None:
+    try:
+        virtual, external, shape, dtype = ds.is_virtual, ds.external, ds.shape, ds.dtype
+    except H5_ERRORS as exc:
+        raise ModelImportError(f"dataset '{path}': cannot be read ({exc})") from None
+    if virtual:
+        raise ModelImportError(f"dataset '{path}' is a virtual dataset (its data lives in other files);"
+                               " spikec reads only the file it is given")
+    if external:
+        raise ModelImportError(f"dataset '{path}' keeps its data in external files ({external[0][0]!r});"
+                               " spikec reads only the file it is given")
+    count = int(np.prod(shape, dtype=object)) if shape is not None else 0
+    limits.values(count, count * dtype.itemsize, f"dataset '{path}'")
+
+
+def read_real(ds: Any, path: str) -> np.ndarray:
+    """A scanned dataset's values as float64, refusing anything that is not an array of
+    real, finite numbers exactly representable in float64 (errors name ``path``)."""
+    h5py = _h5py()
+    if not isinstance(ds, h5py.Dataset):
+        raise ModelImportError(f"'{path}' is a group, not a dataset of numbers")
+    kind = ds.dtype.kind
+    if kind == "c":
+        raise ModelImportError(f"dataset '{path}': complex values ({ds.dtype}); spikec reads real numbers")
+    if kind not in "biuf" or (kind == "f" and ds.dtype.itemsize > 8):
+        raise ModelImportError(f"dataset '{path}': {ds.dtype} values, not real numbers")
+    try:
+        raw = np.asarray(ds[()])
+    except H5_ERRORS as exc:
+        raise ModelImportError(f"dataset '{path}': cannot be read ({exc})") from None
+    if kind in "iu" and raw.size and int(np.max(np.abs(raw.astype(np.float64)))) > _MAX_EXACT_INT:
+        raise ModelImportError(f"dataset '{path}': integers beyond 2**53 are not exact as float64")
+    values = raw.astype(np.float64)
+    bad = first_nonfinite(values)
+    if bad is not None:
+        raise ModelImportError(f"dataset '{path}': {bad}; weights must be finite")
+    return values
+
 
 
 def binarize(frames: np.ndarray, threshold: float = 0.5) -> np.ndarray:

@@ -21,25 +21,33 @@ Energy constants (per operation; what each counts is in ``source``):
 
 These count arithmetic (or synaptic events) only: no memory traffic, neuron
 updates or static power, so they compare operation counts, not systems.
+
+:func:`read_frames` reads a frames file (``.npz`` with ``images``, optional
+``labels``) checking each array's declared shape and type against the memory
+limit before reading it; frames must be finite numbers and labels integers
+from 0, with errors naming the file, the array and the first bad index.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from spikec.backends.binary_net import BinaryNet, binarize
-from spikec.backends.simulator import simulate
+from spikec.backends.binary_net import BinaryNet, binarize, first_nonfinite
+from spikec.backends.simulator import _max_memory, simulate
 from spikec.errors import SimulationError
 from spikec.ir.analysis import input_latency
 from spikec.ir.decoders import label_scores
 from spikec.ir.network import Network, Probe
+from spikec.ir.npy import read_arrays
 
 __all__ = [
     "EnergyConstant", "ENERGY", "FrameResult", "classify_frames", "confusion_matrix",
-    "LayerSpikes", "simulate_frames", "OpsReport", "ops_report",
+    "LayerSpikes", "simulate_frames", "OpsReport", "ops_report", "read_frames", "check_frames",
+    "check_labels",
 ]
 
 
@@ -103,6 +111,59 @@ class FrameResult:
         return confusion_matrix(self.labels[ok], self.predicted[ok], self.classes)
 
 
+def read_frames(path: str | os.PathLike[str], where: str | None = None,
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Frames and optional labels from an ``.npz`` file: ``images`` (or ``x``), one frame per
+    row, and ``labels`` (or ``y``). Each array's declared size is checked against the
+    memory limit (``SPIKEC_MAX_MEMORY``) before it is read (:func:`spikec.ir.npy.read_arrays`);
+    frames must be finite numbers, labels integers >= 0, one per frame. Errors
+    (:class:`SimulationError`) name ``where`` (default: the file), the array and, for a
+    bad value, its index."""
+    shown = os.fspath(path) if where is None else where
+    found = read_arrays(path, where=shown, error=SimulationError, max_bytes=_max_memory())
+    image_key = next((k for k in ("images", "x") if k in found), None)
+    if image_key is None:
+        raise SimulationError(f"{shown}: no 'images' array (found: {', '.join(sorted(found))})")
+    images = check_frames(found[image_key], f"{shown}: array '{image_key}'")
+    label_key = next((k for k in ("labels", "y") if k in found), None)
+    labels = None
+    if label_key is not None:
+        labels = check_labels(found[label_key], len(images), f"{shown}: array '{label_key}'")
+    return images, labels
+
+
+def check_frames(frames: np.ndarray, what: str = "frames") -> np.ndarray:
+    """``frames`` as an array of finite real numbers with a frame per row, or a
+    :class:`SimulationError` naming ``what`` and the first bad index."""
+    x = np.asarray(frames)
+    if x.ndim < 1 or x.dtype.kind not in "biuf":
+        raise SimulationError(f"{what}: expected an array of numbers, one frame per row; got"
+                              f" {x.dtype} of shape {x.shape}")
+    bad = first_nonfinite(x.astype(np.float64)) if x.dtype.kind == "f" else None
+    if bad is not None:
+        raise SimulationError(f"{what}: {bad}; frames must be finite")
+    return x
+
+
+def check_labels(labels: np.ndarray, frames: int, what: str = "labels",
+                 classes: int | None = None) -> np.ndarray:
+    """``labels`` as int64, one per frame, each an integer from 0 (below ``classes`` when
+    given), or a :class:`SimulationError` naming ``what`` and the first bad index."""
+    y = np.asarray(labels)
+    if y.dtype.kind not in "biuf":
+        raise SimulationError(f"{what}: expected integer class labels, got {y.dtype} values")
+    y = y.reshape(-1)
+    if len(y) != frames:
+        raise SimulationError(f"{what}: {len(y)} labels for {frames} frames")
+    top = classes if classes is not None else np.inf
+    bad = np.flatnonzero(~np.isfinite(y.astype(np.float64)) | (y != np.round(y)) | (y < 0) | (y >= top))
+    if len(bad):
+        span = "0 or more" if classes is None else f"from 0 to {classes - 1}"
+        raise SimulationError(f"{what}: label at index {int(bad[0])} is {y[bad[0]]}; labels are integers"
+                              f" {span}")
+    return y.astype(np.int64)
+
+
 def _label_probe(net: Network) -> Probe:
     probes = [p for p in net.probes if p.decoder == "label"]
     if len(probes) != 1:
@@ -121,7 +182,7 @@ def classify_frames(net: Network, frames: np.ndarray, labels: np.ndarray | None 
     probe = _label_probe(net)
     assert probe.key is not None
     names = list(inputs) if inputs is not None else net.inputs()
-    x = np.asarray(frames)
+    x = check_frames(frames)
     pixels = x.reshape(len(x), -1)
     if pixels.shape[1] != len(names):
         raise SimulationError(f"frames have {pixels.shape[1]} values each but there are"
@@ -132,21 +193,25 @@ def classify_frames(net: Network, frames: np.ndarray, labels: np.ndarray | None 
         raise SimulationError(f"probe {probe.label}: some of its neurons are not reached from the inputs")
     latency = max(d for d in reach if d is not None)
     total = len(x) + latency if steps is None else steps
+    if isinstance(total, bool) or not isinstance(total, (int, np.integer)) or total < 0:
+        raise SimulationError(f"steps must be an integer >= 0, got {steps!r}")
+    key = np.asarray(probe.key)
+    truth = None if labels is None else check_labels(labels, len(x), classes=key.shape[0])
+    if len(names) * total > _max_memory():
+        raise SimulationError(f"streaming {len(x):,} frames over {total:,} steps into {len(names):,} inputs"
+                              f" needs {len(names) * total:,} bytes of input raster; the limit is"
+                              f" {_max_memory():,} (SPIKEC_MAX_MEMORY)")
     raster = np.zeros((len(names), total), dtype=bool)
     shown = min(len(x), total)
     raster[:, :shown] = binarize(pixels[:shown], threshold).T
     result = simulate(net, total, inputs={n: raster[i] for i, n in enumerate(names)},
                       record=list(probe.neurons))
     out = result.spikes_of(list(probe.neurons))[:, 0, :].T  # (steps, k)
-    key = np.asarray(probe.key)
     per_step = np.argmax(label_scores(out, key), axis=-1)
     predicted = np.full(len(x), -1, dtype=np.int64)
     read = np.arange(len(x)) + latency
     ok = read < total
     predicted[ok] = per_step[read[ok]]
-    truth = None if labels is None else np.asarray(labels, dtype=np.int64).reshape(-1)
-    if truth is not None and len(truth) != len(x):
-        raise SimulationError(f"{len(truth)} labels for {len(x)} frames")
     return FrameResult(latency, total, predicted, truth, key.shape[0])
 
 

@@ -24,9 +24,11 @@ themselves (one per neuron) are made or read one by one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +41,20 @@ from spikec.chip.target import Target
 from spikec.errors import Diagnostic, NetworkFileError, SourceLocation, SpikecError
 from spikec.ir.names import split_name
 from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
-from spikec.ir.serialize import network_to_dict, read_json, write_text_atomic
+from spikec.ir.payloads import MAX_DELAY
+from spikec.ir.serialize import (
+    _Reader,
+    _short,
+    check_count,
+    delay_column,
+    int_array,
+    network_to_dict,
+    number_column,
+    probe_from_dict,
+    read_json,
+    stimuli_from_dict,
+    write_text_atomic,
+)
 
 __all__ = ["NETLIST_FORMAT", "NETLIST_VERSION", "READ_VERSIONS", "CoreTable", "Netlist", "build_netlist",
            "render_netlist", "write_netlist", "emit_netlist", "netlist_from_dict", "load_netlist",
@@ -196,31 +211,16 @@ def is_netlist(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("format") == NETLIST_FORMAT
 
 
-class _Fail:
-    """Makes the reader's errors: ``SOURCE: WHERE: MESSAGE``."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
+class _Fail(_Reader):
+    """Makes the reader's errors: ``fail(WHERE, MESSAGE)`` is ``SOURCE: WHERE: MESSAGE``;
+    ``fail.get``, ``fail.number``, ... check one field (:class:`spikec.ir.serialize._Reader`)."""
 
     def __call__(self, where: str, message: str) -> NetworkFileError:
-        return NetworkFileError(f"{self.source}: {where}: {message}")
+        return self.fail(where, message)
 
 
-_KIND_NAMES = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "an object",
-               bool: "true or false"}
-
-
-def _field(obj: Any, key: str, kinds: tuple[type, ...], where: str, fail: _Fail) -> Any:
-    """``obj[key]``, which must be one of ``kinds`` (a bool only where ``bool`` is one)."""
-    if not isinstance(obj, dict):
-        raise fail(where, f"expected an object, got {type(obj).__name__}")
-    if key not in obj:
-        raise fail(where, f"missing '{key}'")
-    value = obj[key]
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        expected = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
-        raise fail(f"{where}.{key}", f"expected {expected}, got {value!r:.60}")
-    return value
+#: A route key: a neuron id written as a decimal integer of at most 19 digits.
+_ROUTE_KEY = re.compile(r"(?:0|[1-9][0-9]{0,18})")
 
 
 @dataclass
@@ -234,27 +234,32 @@ class _Tables:
     columns: dict[str, list[Any]] = field(default_factory=lambda: {"pre": [], "post": [], "weight": [],
                                                                     "delay": []})
     lengths: list[int] = field(default_factory=list)  # synapses per core
-    routes: dict[int, set[Any]] = field(default_factory=dict)
+    routes: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _read_tables(cores: list[Any], version: int, fail: _Fail) -> _Tables:
     """Check each core's tables (ids unique, columns of one length, synapses ending on the
-    core's neurons) and gather them."""
+    core's neurons, routes from its neurons to cores) and gather them."""
     out = _Tables()
     seen: set[Any] = set()
     for c, table in enumerate(cores):
         where = f"cores[{c}]"
-        if not isinstance(table, dict) or table.get("core") != c:
+        if not isinstance(table, dict) or type(table.get("core")) is not int or table["core"] != c:
             raise fail(where, f"expected an object with \"core\": {c}")
         neurons = _list(table, "neurons", where, fail)
-        ids: list[Any] = [row.get("id") if type(row) is dict else None for row in neurons]
+        for j in [j for j, row in enumerate(neurons) if type(row) is not dict][:1]:
+            raise fail(f"{where}.neurons[{j}]", f"expected an object, got {_short(neurons[j])}")
+        ids: list[Any] = [row.get("id") for row in neurons]
+        if not set(map(type, ids)) <= {int}:
+            j = next(j for j, nid in enumerate(ids) if type(nid) is not int)
+            raise fail(f"{where}.neurons[{j}].id", f"expected an integer neuron id, got {_short(ids[j])}")
         count = len(seen)
         seen.update(ids)
-        if not set(map(type, ids)) <= {int} or len(seen) != count + len(ids):
+        if len(seen) != count + len(ids):
             prior = {row["id"] for row in out.rows}
-            for nid in ids:
-                if type(nid) is not int or nid in prior:
-                    raise fail(f"{where}.neurons", f"neuron ids must be unique integers, got {nid!r}")
+            for j, nid in enumerate(ids):
+                if nid in prior:
+                    raise fail(f"{where}.neurons[{j}].id", f"neuron id {_short(nid)} is used twice")
                 prior.add(nid)
         out.rows.extend(neurons)
         out.core.extend([c] * len(neurons))
@@ -271,34 +276,35 @@ def _read_tables(cores: list[Any], version: int, fail: _Fail) -> _Tables:
         if len({len(syn[k]) for k in out.columns}) > 1:
             raise fail(f"{where}.synapses", "columns pre, post, weight, delay differ in length")
         out.lengths.append(len(syn["post"]))
-        raw_routes = table.get("routes", {})
-        if not isinstance(raw_routes, dict):
-            raise fail(f"{where}.routes", "expected an object")
-        for key, dests in raw_routes.items():
-            if not isinstance(dests, list):
-                raise fail(f"{where}.routes", f"neuron {key}: expected a list of cores")
-            try:
-                out.routes[int(key)] = set(dests)
-            except (TypeError, ValueError):
-                raise fail(f"{where}.routes", f"neuron {key}: expected an id and a list of cores") from None
+        _read_routes(table.get("routes", {}), ids, len(cores), f"{where}.routes", fail, out.routes)
         posts = syn["post"]
-        arr = _int_array(posts)
+        arr = int_array(posts)
         good = np.isin(arr, ids) if arr is not None else None
         if good is None or not good.all():
-            j = next(k for k, v in enumerate(posts) if type(v) is not int) if good is None else \
-                int(np.flatnonzero(~good)[0])
-            raise fail(f"{where}.synapses", f"synapse target {posts[j]!r} is not a neuron of core {c}")
+            j = next(k for k, v in enumerate(posts) if type(v) is not int or not -(2**63) <= v < 2**63) \
+                if good is None else int(np.flatnonzero(~good)[0])
+            raise fail(f"{where}.synapses", f"synapse target {_short(posts[j])} is not a neuron of core {c}")
     return out
 
 
-def _int_array(values: list[Any]) -> np.ndarray | None:
-    """``values`` as int64 when all are integers (not booleans) that fit, else None."""
-    if not set(map(type, values)) <= {int}:
-        return None
-    try:
-        return np.array(values, dtype=np.int64)
-    except OverflowError:
-        return None
+def _read_routes(raw: Any, ids: list[int], k: int, where: str, fail: _Fail,
+                 out: dict[int, list[int]]) -> None:
+    """A core's routing table: neuron id (of this core) -> a list of cores in ``[0, k)``."""
+    if not isinstance(raw, dict):
+        raise fail(where, f"expected an object, got {_short(raw)}")
+    for key, dests in raw.items():
+        if not _ROUTE_KEY.fullmatch(key):
+            raise fail(where, f"neuron {key[:40]}: expected an id and a list of cores")
+        if not isinstance(dests, list) or not all(type(d) is int and 0 <= d < k for d in dests):
+            bad = dests if not isinstance(dests, list) else \
+                next(d for d in dests if type(d) is not int or not 0 <= d < k)
+            raise fail(f"{where}[{key!r}]", f"expected a list of cores in [0, {k}), got {_short(bad)}")
+        out[int(key)] = dests
+    if raw:
+        own = set(ids)
+        stray = [key for key in raw if int(key) not in own]
+        if stray:
+            raise fail(where, f"neuron {stray[0]} is not a neuron of this core")
 
 
 @dataclass
@@ -307,7 +313,7 @@ class _Rows:
 
     names: list[str]
     inputs: list[bool]
-    params: dict[str, list[float]]
+    params: dict[str, np.ndarray]
     tags: list[Any]
     locs: list[SourceLocation | None]
 
@@ -323,6 +329,10 @@ class _RowPaths:
         return f"cores[{int(self.core[k])}].neurons[{int(self.pos[k])}]"
 
 
+def _param_where(where: _RowPaths, key: str, k: int) -> str:
+    return f"{where[k]}.{key}"
+
+
 def _read_rows(rows: list[dict[str, Any]], where: _RowPaths, version: int, fail: _Fail) -> _Rows:
     """Check the neuron rows (the network format's fields, plus ``id`` and the version-2
     ``chip``) and collect them as columns. Each column is read with one comprehension and
@@ -330,23 +340,25 @@ def _read_rows(rows: list[dict[str, Any]], where: _RowPaths, version: int, fail:
     names: list[Any] = [row.get("name") for row in rows]
     if not set(map(type, names)) <= {str}:
         k = next(k for k, v in enumerate(names) if type(v) is not str)
-        _field(rows[k], "name", (str,), where[k], fail)
-    inputs = [bool(row.get("input", False)) for row in rows]
+        fail.get(rows[k], "name", str, where[k])
+    raw_inputs = [row.get("input", False) for row in rows]
+    if not set(map(type, raw_inputs)) <= {bool}:
+        k = next(k for k, v in enumerate(raw_inputs) if type(v) is not bool)
+        fail.get(rows[k], "input", bool, where[k])
+    inputs: list[bool] = raw_inputs
     tags = [row.get("tags", ()) for row in rows]
     for k in [k for k, t in enumerate(tags) if type(t) is not tuple]:
-        _field(rows[k], "tags", (list,), where[k], fail)
-        if not all(isinstance(t, str) for t in tags[k]):
-            raise fail(f"{where[k]}.tags", "expected a list of strings")
+        fail.strings(rows[k], "tags", where[k])
     locs: list[SourceLocation | None] = [None] * len(rows)
     for k, lj in enumerate(row.get("loc") for row in rows):
         if lj is None:
             continue
         if type(lj) is dict and type(lj.get("file")) is str and type(lj.get("line")) is int \
-                and type(lj.get("column")) is int:
+                and type(lj.get("column")) is int and 0 <= lj["line"] <= MAX_DELAY \
+                and 0 <= lj["column"] <= MAX_DELAY:
             locs[k] = SourceLocation(lj["file"], lj["line"], lj["column"])
             continue
-        for key, kind in (("file", str), ("line", int), ("column", int)):
-            _field(lj, key, (kind,), f"{where[k]}.loc", fail)
+        fail.location(rows[k], where[k])
     params = {key: [row.get(key, DEFAULT_PARAMS[key]) for row in rows] for key in NEURON_PARAMS}
     allowed = {"id", "name", "input", "tags", "loc", *NEURON_PARAMS, *(("chip",) if version != 1 else ())}
     odd = not set().union(*rows) <= allowed or any(not set(map(type, col)) <= {int, float}
@@ -359,11 +371,13 @@ def _read_rows(rows: list[dict[str, Any]], where: _RowPaths, version: int, fail:
                 continue
             for key in NEURON_PARAMS:
                 if key in row:
-                    _field(row, key, (int, float), where[k], fail)
+                    fail.get(row, key, (int, float), where[k])
             unknown = set(row) - allowed
             if unknown:
                 raise fail(where[k], f"unknown field '{sorted(unknown)[0]}'")
-    return _Rows(names, inputs, params, tags, locs)
+    columns = {key: number_column(fail, col, functools.partial(_param_where, where, key))
+               for key, col in params.items()}
+    return _Rows(names, inputs, columns, tags, locs)
 
 
 def _runs(rows: _Rows) -> list[tuple[int, int, str | None]]:
@@ -390,17 +404,12 @@ def _runs(rows: _Rows) -> list[tuple[int, int, str | None]]:
     return runs
 
 
-def _add_neurons(net: Network, rows: _Rows, fail: _Fail) -> None:
+def _add_neurons(net: Network, rows: _Rows) -> None:
     """Add the neurons in order with one bulk call per run (see :func:`_runs`): arrays by
     their base name, which costs nothing per name, the rest with ``add_named``."""
     for a, b, base in _runs(rows):
         is_input = rows.inputs[a]
-        try:
-            params = {} if is_input else {k: np.array(v[a:b], dtype=np.float64)
-                                          for k, v in rows.params.items()}
-        except OverflowError:
-            raise fail("cores", f"a parameter of neurons {a}..{b - 1} is an integer too large for a float") \
-                from None
+        params = {} if is_input else {k: v[a:b] for k, v in rows.params.items()}
         if base is None:
             net.add_named(rows.names[a:b], inputs=is_input, loc=rows.locs[a:b], tags=rows.tags[a:b], **params)
         elif is_input:
@@ -418,18 +427,18 @@ def _synapse_where(lengths: list[int], j: int, key: str) -> str:
 def _read_synapses(t: _Tables, core_of: np.ndarray, names: list[str], k: int,
                    fail: _Fail) -> tuple[np.ndarray, ...]:
     """The synapse columns as arrays; every source is a neuron, every spike that leaves a
-    core has a route, weights are numbers and delays integers."""
+    core has a route, weights are finite numbers and delays integers."""
     n = len(core_of)
     cols = t.columns
     post = np.array(cols["post"], dtype=np.int64)  # checked per core
-    pre = _int_array(cols["pre"])
+    pre = int_array(cols["pre"])
     pre_ok = np.zeros(len(post), dtype=bool) if pre is None else (pre >= 0) & (pre < n)
     if pre is None:
         pre_ok[:] = [type(v) is int and 0 <= v < n for v in cols["pre"]]
     pre = np.where(pre_ok, pre if pre is not None else 0, 0)
     src, dst = core_of[pre], core_of[post]
-    route_keys = np.unique(np.array([s * k + d for s, dests in t.routes.items() if 0 <= s < n
-                                     for d in dests if type(d) is int and 0 <= d < k], dtype=np.int64))
+    route_keys = np.unique(np.array([s * k + d for s, dests in t.routes.items() if s < n for d in dests],
+                                    dtype=np.int64))
     remote = np.flatnonzero(src != dst)
     routed = np.ones(len(post), dtype=bool)
     if len(remote):  # look each remote synapse's (source, core) up in the sorted routes
@@ -440,67 +449,20 @@ def _read_synapses(t: _Tables, core_of: np.ndarray, names: list[str], k: int,
     if len(bad):
         j = int(bad[0])
         if not pre_ok[j]:
-            raise fail("synapses", f"unknown source neuron id {cols['pre'][j]!r}")
+            raise fail(_synapse_where(t.lengths, j, "pre"),
+                       f"unknown source neuron id {_short(cols['pre'][j])}")
         raise fail(f"cores[{int(src[j])}].routes",
                    f"neuron '{names[pre[j]]}' has a synapse to core {int(dst[j])} but no route there")
-    weights = cols["weight"]
-    if not set(map(type, weights)) <= {int, float}:
-        j = next(i for i, v in enumerate(weights) if type(v) is not int and type(v) is not float)
-        raise fail(_synapse_where(t.lengths, j, "weight"), f"expected a number, got {weights[j]!r:.60}")
-    try:
-        weight = np.array(weights, dtype=np.float64)
-    except OverflowError:
-        j = next(i for i, v in enumerate(weights) if type(v) is int and abs(v) > 2**1023)
-        raise fail(_synapse_where(t.lengths, j, "weight"), "expected a finite number") from None
-    delay = _int_array(cols["delay"])
-    if delay is None:
-        j = next(i for i, v in enumerate(cols["delay"]) if type(v) is not int or not -2**63 <= v < 2**63)
-        raise fail(_synapse_where(t.lengths, j, "delay"),
-                   f"expected an integer in [1, 2**63 - 1], got {cols['delay'][j]!r:.60}")
+    weight = number_column(fail, cols["weight"], lambda j: _synapse_where(t.lengths, j, "weight"))
+    delay = delay_column(fail, cols["delay"], lambda j: _synapse_where(t.lengths, j, "delay"))
     return pre, post, weight, delay
-
-
-def _add_probes_and_stimuli(net: Network, doc: dict[str, Any], fail: _Fail) -> None:
-    """The probes (as the network format writes them) and the stimuli, in bulk."""
-    probes = doc.get("probes", [])
-    if not isinstance(probes, list):
-        raise fail("probes", "expected a list")
-    for i, pj in enumerate(probes):
-        where = f"probes[{i}]"
-        neurons = _field(pj, "neurons", (list,), where, fail)
-        if not all(isinstance(x, str) for x in neurons):
-            raise fail(f"{where}.neurons", "expected a list of neuron names")
-        decoder = _field(pj, "decoder", (str,), where, fail) if pj.get("decoder") is not None else None
-        net.probe(*neurons, label=_field(pj, "label", (str,), where, fail), decoder=decoder,
-                  array=_field(pj, "array", (bool,), where, fail) if "array" in pj else None,
-                  key=_field(pj, "key", (list,), where, fail) if "key" in pj else None,
-                  info=_field(pj, "info", (dict,), where, fail) if "info" in pj else None)
-    stimuli = doc.get("stimuli", {})
-    if not isinstance(stimuli, dict):
-        raise fail("stimuli", "expected an object")
-    rated: dict[str, float] = {}
-    timed: dict[tuple[int, ...], list[str]] = {}
-    for name, sj in stimuli.items():
-        where = f"stimuli[{name!r}]"
-        if isinstance(sj, dict) and "rate" in sj:
-            rate = _field(sj, "rate", (int, float), where, fail)
-            if not 0.0 <= rate <= 1.0:
-                net.stimulus(name, rate=rate)  # raises, naming the stimulus
-            rated[name] = float(rate)
-        else:
-            times = _field(sj, "times", (list,), where, fail)
-            if not all(type(x) is int and x >= 0 for x in times):
-                net.stimulus(name, times)  # raises, naming the stimulus
-            timed.setdefault(tuple(times), []).append(name)
-    if rated:
-        net.stimulate(net.resolve(list(rated), "stimulus"), rate=np.array(list(rated.values())))
-    for times, names in timed.items():
-        net.stimulate(net.resolve(names, "stimulus"), times, owner=f"stimulus '{names[0]}'")
 
 
 def netlist_from_dict(doc: Any, source: str = "<dict>") -> tuple[Network, Placement]:
     """Rebuild the network and its placement from a netlist dict; errors name ``source``,
-    the core and the neuron. The network is built in bulk, in its original neuron order."""
+    the core and the neuron. The network is built in bulk, in its original neuron order,
+    after its counts are checked against the limits (``SPIKEC_MAX_NEURONS``,
+    ``SPIKEC_MAX_SYNAPSES``)."""
     with _gc_paused():
         return _read(doc, source)
 
@@ -510,17 +472,21 @@ def _read(doc: Any, source: str) -> tuple[Network, Placement]:
     fail = _Fail(source)
     if not is_netlist(doc):
         found = doc.get("format") if isinstance(doc, dict) else doc
-        raise fail("format", f"expected '{NETLIST_FORMAT}', got {found!r}")
+        raise fail("format", f"expected '{NETLIST_FORMAT}', got {_short(found)}")
     version = doc.get("version")
-    if isinstance(version, bool) or version not in READ_VERSIONS:
+    if type(version) is not int or version not in READ_VERSIONS:
         readable = " and ".join(map(str, READ_VERSIONS))
-        raise fail("version", f"this spikec reads versions {readable}, got {version!r}")
+        raise fail("version", f"this spikec reads versions {readable}, got {_short(version)}")
+    name = fail.get(doc, "name", str, "top level") if "name" in doc else "netlist"
+    target = fail.get(doc, "target", dict, "top level") if doc.get("target") is not None else None
     cores = doc.get("cores")
     if not isinstance(cores, list):
-        raise fail("cores", "expected a list")
+        raise fail("cores", f"expected a list, got {_short(cores)}")
     tables = _read_tables(cores, version, fail)
-    ids = _int_array([row["id"] for row in tables.rows])
     n = len(tables.rows)
+    check_count(source, "cores", n, "neurons", "SPIKEC_MAX_NEURONS")
+    check_count(source, "cores", len(tables.columns["pre"]), "synapses", "SPIKEC_MAX_SYNAPSES")
+    ids = int_array([row["id"] for row in tables.rows])
     order = np.argsort(ids) if ids is not None else None
     if ids is None or order is None or not np.array_equal(ids[order], np.arange(n)):
         raise fail("cores", f"neuron ids must be 0..{n - 1}")
@@ -528,32 +494,45 @@ def _read(doc: Any, source: str) -> tuple[Network, Placement]:
     where = _RowPaths(core_of, np.array(tables.pos, dtype=np.int64)[order])
     rows = _read_rows([tables.rows[i] for i in order.tolist()], where, version, fail)
     pre, post, weight, delay = _read_synapses(tables, core_of, rows.names, len(cores), fail)
-    net = Network(str(doc.get("name", "netlist")))
+    net = Network(name)
     try:
-        _add_neurons(net, rows, fail)
+        _add_neurons(net, rows)
         net.add_synapses(pre, post, weight, delay)
-        _add_probes_and_stimuli(net, doc, fail)
+        probes = doc.get("probes", [])
+        if not isinstance(probes, list):
+            raise fail("probes", f"expected a list, got {_short(probes)}")
+        for i, pj in enumerate(probes):
+            try:
+                probe_from_dict(net, pj, fail, f"probes[{i}]")
+            except NetworkFileError:
+                raise
+            except SpikecError as exc:
+                raise fail.wrap(f"probes[{i}]", exc) from None
+        stimuli_from_dict(net, doc.get("stimuli", {}), fail)
+        from spikec.ir.verify import verify
+
+        verify(net)
     except NetworkFileError:
         raise
     except SpikecError as exc:
         raise NetworkFileError(f"{source}: {exc.message}", exc.location) from None
-    _check_chips(net, doc.get("target"), version, tables.chips, core_of, fail)
+    _check_chips(net, target, version, tables.chips, core_of, fail)
     return net, Placement(core_of, len(cores), net)
 
 
-def _check_chips(net: Network, target: Any, version: int, chips: dict[int, Any], core_of: np.ndarray,
-                 fail: _Fail) -> None:
+def _check_chips(net: Network, target: dict[str, Any] | None, version: int, chips: dict[int, Any],
+                 core_of: np.ndarray, fail: _Fail) -> None:
     """Version 2 on a linear-leak target: every neuron has chip registers, and each
     ``chip`` object is the chip form of its row."""
-    if version != 1 and isinstance(target, dict) and target.get("linear_leak") is True:
+    if version != 1 and target is not None and target.get("linear_leak") is True:
         has = np.zeros(len(net), dtype=bool)
         has[list(chips)] = True
         missing = np.flatnonzero(~has & ~net.is_input)
         if len(missing):
             i = int(missing[0])
             raise fail(f"cores[{core_of[i]}].neurons",
-                       f"neuron '{net.name_of(i)}': target '{target.get('name')}' has a linear leak, but the"
-                       " neuron has no 'chip' registers")
+                       f"neuron '{net.name_of(i)}': target {_short(target.get('name'))} has a linear leak,"
+                       " but the neuron has no 'chip' registers")
     for nid, chip in sorted(chips.items()):
         where = f"cores[{core_of[nid]}].neurons"
         name = net.name_of(nid)
@@ -564,19 +543,22 @@ def _check_chips(net: Network, target: Any, version: int, chips: dict[int, Any],
         except SpikecError as exc:
             raise fail(where, exc.message) from None
         if chip != expected:
-            raise fail(where, f"neuron '{name}': chip registers {json.dumps(chip)} do not match its"
-                              f" parameters, which give {json.dumps(expected)}")
+            found = json.dumps(chip)
+            found = found if len(found) < 200 else found[:200] + " ..."
+            raise fail(where, f"neuron '{name}': chip registers {found} do not match its parameters,"
+                              f" which give {json.dumps(expected)}")
 
 
 def _list(table: dict[str, Any], key: str, where: str, fail: Any) -> list[Any]:
     value = table.get(key)
     if not isinstance(value, list):
-        raise fail(f"{where}.{key}", "expected a list")
+        raise fail(f"{where}.{key}", f"expected a list, got {_short(value)}")
     return value
 
 
 def load_netlist(path: str | os.PathLike[str]) -> tuple[Network, Placement]:
-    """Read a netlist file written by :func:`emit_netlist` (JSON, or NPZ by its extension)."""
+    """Read a netlist file written by :func:`emit_netlist` (JSON, or NPZ by its extension);
+    errors name the file and the JSON path (or the array)."""
     if os.fspath(path).lower().endswith(".npz"):
         from spikec.backends.netlist_npz import load_netlist_npz
 

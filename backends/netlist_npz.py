@@ -30,6 +30,7 @@ from spikec.chip.target import Target
 from spikec.errors import Diagnostic, NetworkFileError, SpikecError
 from spikec.ir.binary import read_npz, save_npz
 from spikec.ir.network import Network
+from spikec.ir.serialize import _short
 
 __all__ = ["write_netlist_npz", "load_netlist_npz", "is_netlist_npz_header"]
 
@@ -78,14 +79,18 @@ def load_netlist_npz(path: str | os.PathLike[str]) -> tuple[Network, Placement]:
     section = header.get("netlist")
     if not isinstance(section, dict) or section.get("format") != _FORMAT:
         raise NetworkFileError(f"{source}: header.netlist: not a spikec netlist (a plain network file?)")
-    if section.get("version") != _VERSION:
+    if type(section.get("version")) is not int or section.get("version") != _VERSION:
         raise NetworkFileError(f"{source}: header.netlist.version: this spikec reads version {_VERSION},"
-                               f" got {section.get('version')!r:.40}")
+                               f" got {_short(section.get('version'))}")
     cores = section.get("cores")
-    if type(cores) is not int or cores < 0 or (cores == 0 and len(net)):
-        raise NetworkFileError(f"{source}: header.netlist.cores: expected a positive integer,"
-                               f" got {cores!r:.40}")
-    linear = bool((section.get("target") or {}).get("linear_leak"))
+    low, high = (1, len(net)) if len(net) else (0, 1)  # a placement uses every core it counts
+    if type(cores) is not int or not low <= cores <= high:
+        raise NetworkFileError(f"{source}: header.netlist.cores: expected an integer in [{low}, {high:,}]"
+                               f" (at most one core per neuron), got {_short(cores)}")
+    target = section.get("target")
+    if target is not None and not isinstance(target, dict):
+        raise NetworkFileError(f"{source}: header.netlist.target: expected an object, got {_short(target)}")
+    linear = (target or {}).get("linear_leak") is True
     missing = [k for k in extra if k not in found and (linear or not k.startswith("netlist.chip."))]
     if missing:
         raise NetworkFileError(f"{source}: array '{missing[0]}': missing")

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from spikec.errors import ExportError
+from spikec.ir.files import atomic_path
 from spikec.ir.network import Network
 
 #: The name of earlier releases.
@@ -258,21 +259,16 @@ def _layered(nir: Any, net: Network, scales: _Scales) -> Any:
 
 
 def write_nir(path: str | os.PathLike[str], net: Network, layered: bool = False) -> None:
-    """Write ``net`` as a NIR file (HDF5), through a temporary file and a rename."""
-    import tempfile
-    from pathlib import Path
-
+    """Write ``net`` as a NIR file (HDF5), through a temporary file and a rename
+    (:func:`spikec.ir.files.atomic_path`: the mode an ordinary write gives, symbolic
+    links written through, nothing left behind on failure)."""
     graph = network_to_nir(net, layered)
     nir = _nir()
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
-    os.close(fd)
     try:
-        nir.write(tmp, graph)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path) as tmp:
+            nir.write(tmp, graph)
+    except OSError as exc:
+        raise ExportError(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
 
 
 def emit_nir(path: str | os.PathLike[str], net: Network, placement: Any = None, target: Any = None,

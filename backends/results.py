@@ -18,7 +18,7 @@ from spikec.errors import SimulationError, did_you_mean
 from spikec.ir.binary import name_columns
 from spikec.ir.network import Network
 
-__all__ = ["SimResult", "Recording"]
+__all__ = ["SimResult", "Recording", "output_bytes", "check_output"]
 
 
 class Recording:
@@ -145,6 +145,13 @@ class SimResult:
         shape = (0, self.trials, self.steps)
         return np.stack([given[n] for n in names]) if names else np.zeros(shape, dtype=dtype)
 
+    def spike_array(self) -> np.ndarray:
+        """Every recorded spike as one bool array (recorded neurons, trials, steps) in record
+        order (:attr:`recorded`), without a copy."""
+        if self._rec is None:
+            raise SimulationError("this result holds no spike array (it was made from names)")
+        return self._rec.data
+
     def spike_times(self, name: str) -> list[list[int]]:
         """Sorted spike steps of ``name``, one list per trial."""
         return [np.flatnonzero(row).tolist() for row in self.spikes_of(name)[0]]
@@ -157,3 +164,71 @@ class SimResult:
     def __repr__(self) -> str:
         count = len(self._rec.neurons) if self._rec is not None else len(self.spikes)
         return f"<SimResult steps={self.steps} trials={self.trials} seed={self.seed} recorded={count}>"
+
+
+def _spike_list_bytes(per_row: np.ndarray, big: np.ndarray, steps: int) -> int:
+    """Bytes of ``spike_times`` lists of rows with ``per_row`` spikes per (row, trial), ``big``
+    of them past step 256, and their JSON text: a list per row and trial, 8 bytes a spike
+    and an int object past 256, the text three times (the document, stdout, the file)."""
+    spikes = int(per_row.sum())
+    digits = len(str(max(steps - 1, 0))) + 2
+    longest = int(per_row.max()) if per_row.size else 0  # the flatnonzero of one row
+    return 64 * per_row.size + 8 * spikes + 32 * int(big.sum()) + 3 * digits * spikes + 8 * longest
+
+
+def output_bytes(net: Network, result: SimResult, every: bool = False) -> int:
+    """Bytes the output stage of ``spikec sim`` allocates for ``result`` of ``net``: the
+    spike lists of the raw probes (of every recorded neuron when ``every`` or when the
+    network has no probes), every decoder probe's values, the recorded potentials as lists,
+    and their JSON text. Counted
+    from the recorded spikes (no copy of them), before any of it is built."""
+    from spikec.ir.decoders import decode_bytes
+
+    data = result.spike_array()
+    rec = result._rec
+    assert rec is not None
+    per_row = np.count_nonzero(data, axis=2)  # (recorded, trials)
+    big = np.count_nonzero(data[:, :, 257:], axis=2) if result.steps > 257 else np.zeros_like(per_row)
+    raw: list[str] = [n for p in net.probes if p.decoder is None for n in p.neurons]
+    if not net.probes or every:
+        total = _spike_list_bytes(per_row, big, result.steps)
+    else:
+        rows = rec.rows(raw) if raw else np.zeros(0, dtype=np.int64)
+        total = _spike_list_bytes(per_row[rows], big[rows], result.steps)
+    for probe in net.probes:
+        if probe.decoder is None:
+            continue
+        rows = rec.rows(list(probe.neurons))
+        spikes = int(per_row[rows].sum())
+        key: Any = probe.key or []
+        classes = len(key) if probe.decoder == "label" else 0
+        nodes = windows = 0
+        if probe.decoder == "field" and probe.info and "shape" in probe.info and key:
+            nodes = int(np.prod([int(n) for n in probe.info["shape"]]))
+            clocks = rows[np.asarray(key[0], dtype=float) < 0]
+            windows = int(per_row[clocks].sum(axis=0).max()) if len(clocks) else 0
+        values = decode_bytes(probe.decoder, len(rows), result.trials, result.steps, spikes,
+                              classes, nodes, windows)
+        total += values + 3 * 4 * result.trials * (result.steps + windows * nodes)
+    if result._pot is not None:  # potentials as lists of floats (24 + 8 bytes) and ~20 chars x 3
+        total += 92 * result._pot.data.size
+    return total
+
+
+def check_output(net: Network, result: SimResult, every: bool = False,
+                 max_memory: int | None = None) -> None:
+    """Refuse (SimulationError) to build the output of ``spikec sim`` when it and the
+    recordings it reads would pass ``max_memory`` (default ``SPIKEC_MAX_MEMORY``): the
+    estimate, the limit and what to change."""
+    from spikec.backends.simulator import _max_memory, _size
+
+    limit = max_memory if max_memory is not None else _max_memory()
+    held = result.spike_array().nbytes
+    need = held + output_bytes(net, result, every)
+    if need > limit:
+        raise SimulationError(
+            f"printing this result needs about {_size(need)} ({result.steps:,} steps x"
+            f" {result.trials} trial{'s' if result.trials != 1 else ''} of spike lists and decoded"
+            f" probes), over the limit of"
+            f" {_size(limit)}; probe fewer neurons, read them with a decoder such as 'count'"
+            " instead of as spike lists, run fewer steps, or raise SPIKEC_MAX_MEMORY")

@@ -45,18 +45,19 @@ from typing import Any
 import numpy as np
 
 from spikec.backends.results import Recording, SimResult
-from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, trial_rng
+from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, poisson_bytes, trial_rng
 from spikec.errors import NetworkError, SimulationError, did_you_mean
 from spikec.ir.network import Network
 from spikec.ir.verify import verify
 
-__all__ = ["Simulator", "SimResult", "simulate", "DEFAULT_MAX_MEMORY", "ENGINES"]
+__all__ = ["Simulator", "SimResult", "simulate", "memory_total", "DEFAULT_MAX_MEMORY", "ENGINES"]
 
 #: Default ceiling on the memory one simulation may allocate (bytes); override with
 #: ``max_memory=`` or the ``SPIKEC_MAX_MEMORY`` environment variable (e.g. ``8G``).
 DEFAULT_MAX_MEMORY = 4 << 30
 
 _DRAW_BLOCK = 1 << 22  # uniforms generated per block (per trial)
+_EVENT_CHUNK = 1 << 20  # synaptic events per scatter-add of the numpy engine (bounds its temporaries)
 
 
 def _parse_size(text: str) -> int:
@@ -179,6 +180,7 @@ class Simulator:
         self.delay = np.array(net.delay)  # a run keeps the synapses with delay < steps only
         self.weight = np.array(net.weight, dtype=np.float64)
         self._max_delay = int(self.delay.max()) if len(self.delay) else 0
+        self._max_fanout = int(np.diff(self.indptr).max()) if self.n else 0
         self._offset: dict[Any, np.ndarray] = {}
         self._probed: tuple[tuple[int, ...], np.ndarray] | None = None
 
@@ -199,10 +201,78 @@ class Simulator:
         full = post is self.post
         if full and dtype in self._offset:
             return self._offset[dtype]
-        out = (delay * self.n + post).astype(dtype, copy=False)
+        out = delay.astype(np.int64)  # built in place: one int64 temporary per synapse
+        out *= self.n
+        out += post
+        out = out.astype(dtype, copy=False)
         if full:
             self._offset[dtype] = out
         return out
+
+    def _held(self) -> int:
+        """Bytes of the arrays this Simulator holds (the compiled network)."""
+        arrays = [self.is_input, self.threshold, self.keep, self.reset, self.bias, self.v0,
+                  self.stochastic, self.p_stochastic, self.input_idx, self.indptr, self.post,
+                  self.delay, self.weight, *self._offset.values()]
+        return sum(a.nbytes for a in arrays)
+
+    def _estimate(self, steps: int, trials: int, n_rec: int, n_pot: int, n_cur: int,
+                  kernel: bool) -> dict[str, int]:
+        """Bytes a run allocates, by part (what :meth:`run` compares with ``max_memory``).
+
+        Each part is what the code below allocates at its peak: the kept synapse
+        table and its ``delay * N + post`` cells, the input rasters with one block
+        of Poisson draws, currents, recordings, the state and ring, one block of
+        uniforms, and (numpy engine) the per-step gather and scatter temporaries
+        with every neuron firing and the largest chunk of events."""
+        n, e, t = self.n, self.num_synapses, trials
+        ns, k_in = len(self.stochastic), len(self.input_idx)
+        if self._max_delay < steps:
+            kept, ring_len, table = e, self._max_delay + 1, 0
+        else:
+            keep = self.delay < steps
+            kept = int(np.count_nonzero(keep))
+            ring_len = int(np.max(self.delay, where=keep, initial=0)) + 1
+            table = e + 8 * (n + 1) + 24 * kept  # the mask, new indptr, post, delay, weight
+        offset_bytes = 4 if kernel and ring_len * n < 2**31 else 8
+        if table or offset_bytes not in (a.itemsize for a in self._offset.values()):
+            table += 8 * kept + (offset_bytes * kept if offset_bytes == 4 else 0)
+        rows = min(steps, max(1, _DRAW_BLOCK // max(1, ns * t))) if ns else 0
+        parts = {
+            "compiled network": self._held(),
+            "synapse table": table,
+            "input spikes": steps * t * k_in + 8 * n,
+            "Poisson draws": poisson_bytes(self.net, steps),
+            "currents": 8 * steps * t * n_cur,
+            "recorded spikes": steps * t * n_rec + 16 * n_rec,
+            "recorded potentials": 8 * steps * t * n_pot + 16 * n_pot,
+            "state and delay ring": 8 * t * n * (ring_len + 1) + 8 * t,
+            "random draws": 8 * rows * ns * (t + 1) + 2 * t * ns,
+        }
+        if kernel:
+            parts["state and delay ring"] += 8 * 7 * n  # the kernel's position tables and p
+        else:
+            # fired (twice while replaced), the gathered rows of every firing neuron-trial,
+            # and one chunk of events (positions, cells, trial bases, weights)
+            events = min(t * kept, _EVENT_CHUNK + self._max_fanout)
+            parts["spike delivery"] = 2 * t * n + 48 * t * n + 32 * events
+            parts["state and delay ring"] += 8 * t * (n_pot + n_cur) + t * n_rec
+        return parts
+
+    def memory_estimate(self, steps: int, trials: int = 1,
+                        record: str | Iterable[str] | np.ndarray | range | None = None,
+                        potentials: bool | Iterable[str] | np.ndarray | range = False,
+                        currents: int = 0, engine: str = "auto") -> dict[str, int]:
+        """Bytes :meth:`run` with these arguments would allocate, by part (``currents``
+        is the number of neurons given currents); the run refuses when their peak
+        (:func:`memory_total`) is over ``max_memory``."""
+        steps = _count("steps", steps, 0)
+        trials = _count("trials", trials, 1)
+        rec_idx = self._record(record)
+        n_pot = len(rec_idx) if potentials is True else 0 if potentials is False else len(
+            self._resolve(potentials, "potentials"))
+        kernel = _choose_engine(engine, self.n * steps * trials) is not None
+        return self._estimate(steps, trials, len(rec_idx), n_pot, currents, kernel)
 
     def run(
         self,
@@ -232,22 +302,14 @@ class Simulator:
             pot_idx = np.zeros(0, dtype=np.int64)
         else:
             pot_idx = self._resolve(potentials, "potentials")
+        kernel = _choose_engine(engine, self.n * steps * trials)
+        parts = self._estimate(steps, trials, len(rec_idx), len(pot_idx), len(currents or {}),
+                               kernel is not None)
+        limit = max_memory if max_memory is not None else _max_memory()
+        _refuse(parts, limit, f"{trials} trial{'s' if trials != 1 else ''} x {self.n:,} neurons x {steps:,}"
+                f" steps, {len(rec_idx):,} recorded neurons")
         indptr, post, delay, weight, ring_len = self._csr(steps)
         n = self.n
-        need = (
-            8 * trials * n * (ring_len + 3)
-            + steps * trials * (len(rec_idx) + 8 * len(pot_idx) + len(self.input_idx))
-            + 8 * steps * trials * len(currents or {})
-        )
-        limit = max_memory if max_memory is not None else _max_memory()
-        if need > limit:
-            raise SimulationError(
-                f"this simulation needs about {_size(need)} ({trials} trials x {n} neurons x"
-                f" {ring_len} delay slots, {len(rec_idx)} recorded neurons x {steps} steps),"
-                f" over the limit of {_size(limit)}; record fewer neurons, run fewer trials"
-                " at once, or raise max_memory / SPIKEC_MAX_MEMORY"
-            )
-        kernel = _choose_engine(engine, n * steps * trials)
         # int32 cells when they fit: the kernel reads the synapse table every step
         offset_type = np.int32 if kernel is not None and ring_len * n < 2**31 else np.int64
         plan = plan_inputs(self.net, steps, trials, inputs, seed, trial_offset)
@@ -308,7 +370,9 @@ class Simulator:
         reset = np.broadcast_to(self.reset, (trials, n))
         stoch = self.stochastic
         indptr, weight = run.indptr, run.weight
+        draws: np.ndarray | None = None
         for t0, t1 in self._blocks(run):
+            draws = None  # freed before the next block is drawn
             draws = self._draw(run, t1 - t0) if len(stoch) else None
             for t in range(t0, t1):
                 # 1. integrate (bias is pre-loaded in the ring slot)
@@ -336,19 +400,30 @@ class Simulator:
                 if not len(active):
                     continue
                 trial_of, j = np.divmod(active, n)
+                del active
                 starts = indptr[j]
                 counts = indptr[j + 1] - starts
-                total = int(counts.sum())
+                ends = np.cumsum(counts)
+                total = int(ends[-1])
                 if not total:
                     continue
                 run.events += total
-                ends = np.cumsum(counts)
-                pos = np.arange(total, dtype=np.int64)
-                pos += np.repeat(starts - ends + counts, counts)
-                target = offset[pos] + t * n
-                target %= ln
-                target += np.repeat(trial_base[trial_of], counts)
-                np.add.at(ring_flat, target, weight[pos])
+                # In chunks of about _EVENT_CHUNK events, in order: the same sums, bounded temporaries.
+                a0 = 0
+                while a0 < len(j):
+                    base = int(ends[a0 - 1]) if a0 else 0
+                    a1 = max(a0 + 1, int(np.searchsorted(ends, base + _EVENT_CHUNK, side="right")))
+                    c = counts[a0:a1]
+                    m = int(ends[a1 - 1]) - base
+                    if m:
+                        pos = np.arange(m, dtype=np.int64)
+                        pos += np.repeat(starts[a0:a1] - (ends[a0:a1] - base) + c, c)
+                        target = offset[pos]
+                        target += t * n
+                        target %= ln
+                        target += np.repeat(trial_base[trial_of[a0:a1]], c)
+                        np.add.at(ring_flat, target, weight[pos])
+                    a0 = a1
 
     def _run_kernel(self, run: _Run, kernel: Any) -> None:
         """The compiled engine (:mod:`spikec.backends._kernel`): trials in parallel."""
@@ -374,6 +449,7 @@ class Simulator:
                 positions(run.cur_idx), run.cur, positions(run.rec_idx), run.spikes_out,
                 positions(run.pot_idx), run.pots_out, run.indptr, run.offset, run.weight, events,
             )
+            del draws  # before the next block is drawn
         run.events += int(events.sum())
 
     def _resolve(self, ref: Any, what: str) -> np.ndarray:
@@ -396,6 +472,48 @@ class Simulator:
                 self._probed = (key, idx)
             return self._probed[1]
         return self._resolve(record, "record")
+
+
+_ADVICE = {
+    "recorded spikes": "record fewer neurons (record=...) or run fewer steps",
+    "recorded potentials": "record the potentials of fewer neurons",
+    "input spikes": "run fewer steps or trials at once (the input rasters are steps x trials x inputs)",
+    "Poisson draws": "run fewer steps at once",
+    "currents": "give currents to fewer neurons, or run fewer steps",
+    "state and delay ring": "run fewer trials at once (trial_offset= shards a run exactly)",
+    "spike delivery": "run fewer trials at once, or use engine='native'",
+    "random draws": "run fewer trials at once",
+    "synapse table": "run at least as many steps as the longest delay, or fewer trials",
+    "compiled network": "simulate a smaller network",
+}
+
+
+# Parts allocated only once the inputs are planned: the Poisson draws are freed by then.
+_RUN_PARTS = ("recorded spikes", "recorded potentials", "state and delay ring", "random draws",
+              "spike delivery")
+
+
+def memory_total(parts: Mapping[str, int]) -> int:
+    """The peak of a run estimated by parts (:meth:`Simulator.memory_estimate`): the
+    Poisson draws are made and freed before the recordings and the state exist."""
+    run = sum(parts.get(k, 0) for k in _RUN_PARTS)
+    rest = sum(v for k, v in parts.items() if k not in _RUN_PARTS and k != "Poisson draws")
+    return rest + max(run, parts.get("Poisson draws", 0))
+
+
+def _refuse(parts: Mapping[str, int], limit: int, what: str) -> None:
+    """Raise SimulationError when ``parts`` (bytes by name) add up to more than ``limit``:
+    the estimate, its largest parts, the limit and what to change."""
+    need = memory_total(parts)
+    if need <= limit:
+        return
+    top = sorted(((v, k) for k, v in parts.items() if v), reverse=True)[:3]
+    shown = ", ".join(f"{k} {_size(v)}" for v, k in top)
+    raise SimulationError(
+        f"this simulation needs about {_size(need)} ({what}; {shown}), over the limit of"
+        f" {_size(limit)}; {_ADVICE.get(top[0][1], 'make the run smaller')},"
+        " or raise max_memory / SPIKEC_MAX_MEMORY"
+    )
 
 
 def _count(what: str, value: Any, low: int) -> int:
@@ -453,6 +571,10 @@ def simulate(
       ``SPIKEC_ENGINE`` environment variable overrides ``"auto"``). Every
       engine gives identical results.
     """
+    # compiling copies the network's columns (about 40 bytes per synapse): check that first
+    _refuse({"compiled network": 56 * len(net) + 40 * net.num_synapses},
+            max_memory if max_memory is not None else _max_memory(),
+            f"compiling {len(net):,} neurons and {net.num_synapses:,} synapses")
     return Simulator(net).run(
         steps,
         inputs=inputs,

@@ -24,10 +24,11 @@ import numpy as np
 from spikec.errors import SimulationError, did_you_mean
 from spikec.ir.network import Network
 
-__all__ = ["trial_rng", "InputPlan", "plan_inputs", "plan_currents"]
+__all__ = ["trial_rng", "InputPlan", "plan_inputs", "plan_currents", "poisson_bytes"]
 
 STIMULUS_STREAM = 0
 NEURON_STREAM = 1
+_POISSON_BLOCK = 1 << 20  # uniforms drawn at once for Poisson stimuli (per trial)
 _SUGGEST_LIMIT = 20_000  # "did you mean" searches every name up to this many neurons
 
 
@@ -135,10 +136,27 @@ def plan_inputs(
     rates = net.stimulus_rates[neurons]
     poisson = np.flatnonzero(~np.isnan(rates) & ~is_given)
     if len(poisson) and steps:
+        p = rates[poisson]
+        # Rows of one (steps, k) draw, a block of steps at a time: the same numbers, and the
+        # uniforms of one block only (see poisson_bytes).
+        block = _poisson_rows(steps, len(poisson))
         for b in range(trials):
-            draws = trial_rng(seed, trial_offset + b, STIMULUS_STREAM).random((steps, len(poisson)))
-            raster[:, b, poisson] = draws < rates[poisson]
+            rng = trial_rng(seed, trial_offset + b, STIMULUS_STREAM)
+            for t0 in range(0, steps, block):
+                t1 = min(steps, t0 + block)
+                raster[t0:t1, b, poisson] = rng.random((t1 - t0, len(poisson))) < p
     return InputPlan(neurons, raster)
+
+
+def _poisson_rows(steps: int, k: int) -> int:
+    return min(steps, max(1, _POISSON_BLOCK // max(k, 1)))
+
+
+def poisson_bytes(net: Network, steps: int) -> int:
+    """Bytes :func:`plan_inputs` allocates beyond the raster for the Poisson stimuli of
+    ``net``: one block of uniforms and its comparison (at most about 9 MiB)."""
+    k = int(np.count_nonzero(~np.isnan(net.stimulus_rates[net.input_indices()])))
+    return 9 * _poisson_rows(steps, k) * k + 8 * k if k and steps else 0
 
 
 def plan_currents(

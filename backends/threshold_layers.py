@@ -22,7 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikec.backends.binary_net import BinaryNet, ModelImportError, ThresholdLayer
+from spikec.backends.binary_net import (
+    BinaryNet,
+    ImportLimits,
+    ModelImportError,
+    ThresholdLayer,
+    first_nonfinite,
+)
 
 __all__ = [
     "Synapses",
@@ -56,12 +62,18 @@ def _sorted(pre: np.ndarray, post: np.ndarray, weight: np.ndarray) -> Synapses:
                     weight[order].astype(np.float64), macs)
 
 
-def dense_synapses(in_units: np.ndarray, weight: np.ndarray) -> Synapses:
-    """All-to-all: input element f (unit ``in_units[f]``) to output o with ``weight[f, o]``."""
+def dense_synapses(in_units: np.ndarray, weight: np.ndarray, limits: ImportLimits | None = None) -> Synapses:
+    """All-to-all: input element f (unit ``in_units[f]``) to output o with ``weight[f, o]``;
+    refused past ``limits`` (default :meth:`ImportLimits.from_env`) before any is built."""
+    if weight.ndim != 2:
+        raise ModelImportError(f"a dense weight matrix of shape {weight.shape}; expected (inputs, units)")
     n_in, n_out = weight.shape
     units = np.asarray(in_units).reshape(-1)
     if len(units) != n_in:
         raise ModelImportError(f"a dense layer with {n_in} inputs is fed {len(units)} values")
+    limits = limits or ImportLimits.from_env()
+    limits.units(n_out, "the dense layer")
+    limits.synapses(n_in * n_out, "the dense layer")
     pre = np.repeat(units, n_out)
     post = np.tile(np.arange(n_out), n_in)
     return _sorted(pre, post, np.asarray(weight, dtype=np.float64).reshape(-1))
@@ -75,11 +87,30 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
     return total // 2, total - total // 2
 
 
+#: Largest stride, dilation, padding or window side accepted (a sanity bound: any real
+#: layer is far below it, and it keeps the index arithmetic inside int64).
+MAX_WINDOW = 1 << 24
+
+_Tap = tuple[int, int, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _window_args(kernel: tuple[int, int], stride: tuple[int, int], pads: Pads,
+                 dilation: tuple[int, int]) -> None:
+    for what, values, low in (("window", kernel, 1), ("stride", stride, 1), ("dilation", dilation, 1),
+                              ("padding", pads, 0)):
+        if any(not low <= int(v) <= MAX_WINDOW for v in values):
+            raise ModelImportError(f"{what} {tuple(int(v) for v in values)}: each must be an integer from"
+                                   f" {low} to {MAX_WINDOW:,}")
+
+
 def _windows(shape: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
-             pads: Pads, dilation: tuple[int, int]) -> tuple[int, int, list[tuple[int, int, np.ndarray,
-                                                                                  np.ndarray, np.ndarray]]]:
+             pads: Pads, dilation: tuple[int, int], channels: int, fan: int,
+             limits: ImportLimits | None) -> tuple[int, int, list[_Tap]]:
     """Output size and, per kernel tap (ky, kx), the flat output positions and the input
-    rows/columns they read (positions falling in the padding are left out)."""
+    rows/columns they read (positions falling in the padding are left out). The layer
+    (``channels`` outputs per position, ``fan`` synapses per tap and position) is checked
+    against ``limits`` before any index array is made."""
+    _window_args(kernel, stride, pads, dilation)
     h, w = shape
     kh, kw = kernel
     sh, sw = stride
@@ -90,28 +121,39 @@ def _windows(shape: tuple[int, int], kernel: tuple[int, int], stride: tuple[int,
     if oh < 1 or ow < 1:
         raise ModelImportError(
             f"a {kh}x{kw} window (stride {sh}x{sw}) does not fit a {h}x{w} input")
+    limits = limits or ImportLimits.from_env()
+    limits.units(oh * ow * channels, "the layer")
+    rows = np.arange(oh)[None, :] * sh - top + np.arange(kh)[:, None] * dh  # (kh, oh)
+    cols = np.arange(ow)[None, :] * sw - left + np.arange(kw)[:, None] * dw  # (kw, ow)
+    ok_rows, ok_cols = (rows >= 0) & (rows < h), (cols >= 0) & (cols < w)
+    limits.synapses(int(ok_rows.sum()) * int(ok_cols.sum()) * fan, "the layer")
     taps = []
     for ky in range(kh):
-        rows = np.arange(oh) * sh - top + ky * dh
-        ok_r = (rows >= 0) & (rows < h)
+        ok_r = ok_rows[ky]
         for kx in range(kw):
-            cols = np.arange(ow) * sw - left + kx * dw
-            ok_c = (cols >= 0) & (cols < w)
+            ok_c = ok_cols[kx]
             r_out, c_out = np.meshgrid(np.flatnonzero(ok_r), np.flatnonzero(ok_c), indexing="ij")
-            taps.append((ky, kx, (r_out * ow + c_out).ravel(), rows[r_out].ravel(), cols[c_out].ravel()))
+            taps.append((ky, kx, (r_out * ow + c_out).ravel(), rows[ky][r_out].ravel(),
+                         cols[kx][c_out].ravel()))
     return oh, ow, taps
 
 
 def conv2d_synapses(in_units: np.ndarray, kernel: np.ndarray, stride: tuple[int, int],
-                    pads: Pads, dilation: tuple[int, int] = (1, 1)) -> tuple[Synapses, tuple[int, int, int]]:
+                    pads: Pads, dilation: tuple[int, int] = (1, 1),
+                    limits: ImportLimits | None = None) -> tuple[Synapses, tuple[int, int, int]]:
     """A 2-D convolution of a channels-last unit map ``(H, W, C)`` with a kernel
     ``(kh, kw, C, C_out)`` (Keras layout); returns the synapses and the output shape
-    ``(OH, OW, C_out)``, whose units are numbered channels-last."""
+    ``(OH, OW, C_out)``, whose units are numbered channels-last. Refused past ``limits``
+    (default :meth:`ImportLimits.from_env`) before any synapse is built."""
+    if kernel.ndim != 4 or in_units.ndim != 3:
+        raise ModelImportError(f"a convolution kernel of shape {kernel.shape}; expected (kh, kw, in, out)")
     h, w, c = in_units.shape
     kh, kw, cin, cout = kernel.shape
     if cin != c:
         raise ModelImportError(f"a convolution over {cin} channels is fed {c} channels")
-    oh, ow, taps = _windows((h, w), (kh, kw), stride, pads, dilation)
+    if cout < 1:
+        raise ModelImportError(f"a convolution kernel of shape {kernel.shape} has no output channels")
+    oh, ow, taps = _windows((h, w), (kh, kw), stride, pads, dilation, cout, cin * cout, limits)
     pres, posts, weights = [], [], []
     kernel = np.asarray(kernel, dtype=np.float64)
     for ky, kx, out_pos, rows, cols in taps:
@@ -126,11 +168,12 @@ def conv2d_synapses(in_units: np.ndarray, kernel: np.ndarray, stride: tuple[int,
 
 
 def pool2d_synapses(in_units: np.ndarray, pool: tuple[int, int], stride: tuple[int, int],
-                    pads: Pads) -> tuple[Synapses, tuple[int, int, int]]:
+                    pads: Pads, limits: ImportLimits | None = None) -> tuple[Synapses, tuple[int, int, int]]:
     """A sum pool (weight 1 from every input of the window, channel by channel) of a
-    channels-last unit map; returns the synapses and the output shape."""
+    channels-last unit map; returns the synapses and the output shape (refused past
+    ``limits`` first)."""
     h, w, c = in_units.shape
-    oh, ow, taps = _windows((h, w), pool, stride, pads, (1, 1))
+    oh, ow, taps = _windows((h, w), pool, stride, pads, (1, 1), c, c, limits)
     pres, posts = [], []
     for _, _, out_pos, rows, cols in taps:
         pres.append(in_units[rows, cols, :].ravel())
@@ -163,8 +206,10 @@ class LayerStack:
     shape (``np.arange(n).reshape(shape)`` for a channels-last model).
     """
 
-    def __init__(self, model: str, input_shape: tuple[int, ...], input_units: np.ndarray) -> None:
+    def __init__(self, model: str, input_shape: tuple[int, ...], input_units: np.ndarray,
+                 limits: ImportLimits | None = None) -> None:
         self.model = model
+        self.limits = limits or ImportLimits.from_env()
         self.input_shape = input_shape
         self.units = input_units
         self.layers: list[ThresholdLayer] = []
@@ -194,7 +239,10 @@ class LayerStack:
                 " them; spikec imports one activation after each dense, conv or pooling layer")
         n = int(np.prod(shape))
         units = np.arange(n).reshape(shape) if out_units is None else out_units
-        bias = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n,)).copy()
+        bias = np.asarray(bias, dtype=np.float64)
+        if bias.size not in (1, n):
+            raise ModelImportError(f"layer '{name}': {bias.size} bias values for {n} units")
+        bias = np.broadcast_to(bias.reshape(-1), (n,)).copy()
         self.pending = _Pending(name, kind, syn, bias, units, tuple(int(d) for d in shape))
 
     def dense(self, name: str, weight: np.ndarray, bias: np.ndarray) -> None:
@@ -202,7 +250,7 @@ class LayerStack:
         if self.units.ndim != 1:
             raise ModelImportError(
                 f"dense layer '{name}' is fed a tensor of shape {self.units.shape}; flatten it first")
-        syn = dense_synapses(self.units, weight)
+        syn = dense_synapses(self.units, weight, self.limits)
         self.linear(name, "dense", syn, bias, (weight.shape[1],))
 
     def spatial(self, name: str) -> np.ndarray:
@@ -229,6 +277,9 @@ class LayerStack:
         channels = p.out_units.shape[-1]
         if scale.shape != (channels,) or shift.shape != (channels,):
             raise ModelImportError(f"layer '{name}': expected {channels} channels, got {scale.shape}")
+        bad = first_nonfinite(np.concatenate((scale, shift)))
+        if bad is not None:
+            raise ModelImportError(f"layer '{name}': the folded scale or shift is not finite ({bad})")
         channel_of = np.empty(p.out_units.size, dtype=np.int64)
         channel_of[p.out_units.reshape(-1, channels)] = np.arange(channels)[None, :]
         s = np.asarray(scale, dtype=np.float64)
@@ -251,11 +302,11 @@ class LayerStack:
                           stride: tuple[int, int], pads: Pads) -> None:
         if units.ndim != 3:
             raise ModelImportError(f"layer '{name}' needs an image, got shape {units.shape}")
-        pool2d_synapses(units, pool, stride, pads)  # raises if the window does not fit
+        pool2d_synapses(units, pool, stride, pads, self.limits)  # raises if the window does not fit
 
     def _or_layer(self, name: str, units: np.ndarray, pool: tuple[int, int], stride: tuple[int, int],
                   pads: Pads) -> None:
-        syn, shape = pool2d_synapses(units, pool, stride, pads)
+        syn, shape = pool2d_synapses(units, pool, stride, pads, self.limits)
         n = int(np.prod(shape))
         self.layers.append(ThresholdLayer(
             self._name(name), "pool", shape, syn.pre, syn.post, syn.weight, np.zeros(n), np.ones(n)))
@@ -263,7 +314,7 @@ class LayerStack:
 
     def sum_pool(self, name: str, pool: tuple[int, int], stride: tuple[int, int], pads: Pads) -> None:
         """A sum pool (a linear layer with weights 1) on the current channels-last map."""
-        syn, shape = pool2d_synapses(self.spatial(name), pool, stride, pads)
+        syn, shape = pool2d_synapses(self.spatial(name), pool, stride, pads, self.limits)
         self.linear(name, "pool", syn, np.zeros(1), shape)
 
     def flatten(self) -> None:
@@ -282,9 +333,17 @@ class LayerStack:
             raise ModelImportError(
                 f"activation '{name}' has no dense, conv or pooling layer before it to act on")
         n = p.out_units.size
+        given = np.asarray(threshold, dtype=np.float64)
+        try:
+            full = np.broadcast_to(given, p.out_units.shape)
+        except ValueError:
+            raise ModelImportError(f"activation '{name}': threshold of shape {given.shape} for a layer"
+                                   f" of shape {p.out_units.shape}") from None
+        bad = first_nonfinite(full)
+        if bad is not None:
+            raise ModelImportError(f"activation '{name}': the threshold is not finite ({bad})")
         thr = np.empty(n)
-        thr[p.out_units.reshape(-1)] = np.broadcast_to(np.asarray(threshold, dtype=np.float64),
-                                                       p.out_units.shape).reshape(-1)
+        thr[p.out_units.reshape(-1)] = full.reshape(-1)
         self.layers.append(ThresholdLayer(
             self._name(p.name), p.kind, p.shape, p.syn.pre, p.syn.post, p.syn.weight, p.bias, thr,
             float(decay), float(reset), p.syn.macs))

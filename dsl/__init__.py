@@ -15,19 +15,21 @@ Every user mistake raises a :class:`DslError` (a
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from spikec.dsl import syntax as _syntax
 from spikec.dsl.elaborate import Elaborator
-from spikec.dsl.expressions import evaluate
+from spikec.dsl.expressions import MAX_INT_BITS, evaluate
 from spikec.dsl.limits import Limits
 from spikec.dsl.models import MODEL_LOADERS, register_model_loader
-from spikec.dsl.modules import Module, library_modules
+from spikec.dsl.modules import Module, library_modules, read_source
 from spikec.dsl.parser import KEYWORDS, parse
-from spikec.dsl.values import GeneratorCircuit, Number
+from spikec.dsl.values import GeneratorCircuit, Number, int_text
 from spikec.errors import (
     DslError,
     ElaborationError,
@@ -57,6 +59,7 @@ __all__ = [
     "MODEL_LOADERS",
     "library_modules",
     "KEYWORDS",
+    "param_value",
 ]
 
 
@@ -73,13 +76,13 @@ def compile_file(
     :meth:`Limits.from_env`.
     """
     shown = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SpkImportError(f"cannot open '{shown}': no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpkImportError(f"cannot read '{shown}': {err}") from None
-    return compile_text(text, params, filename=shown, limits=limits)
+    limits = limits or Limits.from_env()
+    if not os.path.lexists(path):
+        raise SpkImportError(f"cannot open '{shown}': no such file")
+    text = read_source(path, limits.max_source_bytes)
+    # A file that is not named as a .spk source is never quoted in messages.
+    program = _parse(text, shown, quote=shown.endswith(".spk"))
+    return elaborate(program, params, limits=limits)
 
 
 def compile_text(
@@ -97,11 +100,14 @@ def compile_text(
     current directory). ``fast_loops=False`` runs every loop one iteration
     at a time (the same network, slower; for tests and comparisons).
     """
+    return elaborate(_parse(text, filename), params, limits=limits, fast_loops=fast_loops)
+
+
+def _parse(text: str, filename: str, *, quote: bool = True) -> _syntax.Program:
     try:
-        program = parse(text, filename)
-    except RecursionError:
+        return parse(text, filename, quote=quote)
+    except RecursionError:  # pragma: no cover - parse walks with stacks of its own
         raise _too_deep(filename) from None
-    return elaborate(program, params, limits=limits, fast_loops=fast_loops)
 
 
 def elaborate(
@@ -119,40 +125,75 @@ def elaborate(
     key = str(Path(filename).resolve()) if real else filename
     module = Module(filename, directory, key, program)
     net = Network((Path(filename).stem if real else "") or "network")
-    try:
-        Elaborator(net, limits or Limits.from_env(), overrides, fast_loops=fast_loops).run_main(module)
-    except RecursionError:
-        raise _too_deep(filename) from None
+    limits = limits or Limits.from_env()
+    elaborator = Elaborator(net, limits, overrides, fast_loops=fast_loops)
+    # Nesting is bounded (MAX_NESTING per file, Limits.max_depth instances), so the stack
+    # this needs is too: make room for it. An instance that still runs out of stack is
+    # refused where it is made (dsl/instances.py); this is the last resort.
+    with _stack_room(2000 + 60 * min(limits.max_depth, 1000)):
+        try:
+            elaborator.run_main(module)
+        except RecursionError:  # pragma: no cover - see above
+            raise _too_deep(filename) from None
     return net
+
+
+@contextlib.contextmanager
+def _stack_room(frames: int) -> Iterator[None]:
+    """Raise Python's recursion limit to at least ``frames`` for the duration."""
+    old = sys.getrecursionlimit()
+    if frames > old:
+        sys.setrecursionlimit(frames)
+    try:
+        yield
+    finally:
+        if frames > old:
+            sys.setrecursionlimit(old)
 
 
 def _too_deep(filename: str) -> LimitError:
     return LimitError(
-        f"{filename}: the program nests too deeply (expressions, blocks or circuit instances)"
-        " for this compiler"
+        f"{filename}: the program nests too deeply for this compiler (circuit instances"
+        " within instances; set SPIKEC_MAX_DEPTH lower to be stopped earlier)"
     )
+
+
+def param_value(name: str, text: str) -> Number:
+    """The value of a ``--param NAME=VALUE`` given as text: ``true``/``false``, a number,
+    or a constant ``.spk`` expression (``2 ** 4``, ``min(3, 8) * 2``), evaluated with the
+    front end's own checks (no host-language ``eval``); a :class:`ParamError` otherwise."""
+    shown = text if len(text) <= 60 else text[:60] + "..."
+    if len(text) > 10_000 or "\n" in text:
+        raise ParamError(f"parameter '{name}': cannot read {shown!r} as a number or boolean"
+                         " (one line of at most 10,000 characters)")
+    where = f"<param {name}>"
+    try:
+        program = parse(f"let _ = {text}", where)
+        stmt = program.statements[0] if len(program.statements) == 1 else None
+        if not isinstance(stmt, _syntax.Let):
+            raise ParamError(f"parameter '{name}': cannot read {shown!r} as a value")
+        # A throwaway module: its cache of compiled expressions dies with this text.
+        scratch = Module(where, Path("."), where, program)
+        value = evaluate(stmt.value, scratch.scope)
+    except DslError as err:
+        raise ParamError(
+            f"parameter '{name}': cannot read {shown!r} as a number or boolean: {err.message}"
+        ) from None
+    if isinstance(value, str):
+        raise ParamError(f"parameter '{name}': {shown!r} is text; a parameter is a number or boolean")
+    return value
 
 
 def _coerce_params(params: Mapping[str, object]) -> dict[str, Number]:
     """Numbers and booleans pass; text is read as a .spk constant expression ("16", "2**4")."""
     out: dict[str, Number] = {}
     for key, value in params.items():
-        if isinstance(value, bool) or (isinstance(value, (int, float)) and math.isfinite(value)):
+        if isinstance(value, bool) or (isinstance(value, int) and value.bit_length() <= MAX_INT_BITS) \
+                or (isinstance(value, float) and math.isfinite(value)):
             out[key] = value
             continue
         if not isinstance(value, str):
-            raise ParamError(f"parameter '{key}' must be a number or boolean, got {value!r}")
-        try:
-            program = parse(f"let _ = {value}", f"<param {key}>")
-            stmt = program.statements[0] if len(program.statements) == 1 else None
-            if not isinstance(stmt, _syntax.Let):
-                raise ParamError(f"parameter '{key}': cannot read {value!r} as a value")
-            # A throwaway module: its cache of compiled expressions dies with this text.
-            scratch = Module(f"<param {key}>", Path("."), f"<param {key}>", program)
-            out[key] = evaluate(stmt.value, scratch.scope)
-        except DslError:
-            raise ParamError(
-                f"parameter '{key}': cannot read {value!r} as a number or boolean"
-            ) from None
+            shown = int_text(value) if isinstance(value, int) else f"{value!r:.60}"
+            raise ParamError(f"parameter '{key}' must be a number or boolean, got {shown}")
+        out[key] = param_value(key, value)
     return out
-

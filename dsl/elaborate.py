@@ -18,7 +18,7 @@ import numpy as np
 from spikec.dsl import syntax as s
 from spikec.dsl.expressions import as_bool, as_int, as_real, evaluate
 from spikec.dsl.instances import instantiate, instantiate_keyword
-from spikec.dsl.limits import Budget, Limits, lower_bound
+from spikec.dsl.limits import Budget, InstanceEstimates, Limits, lower_bound
 from spikec.dsl.loops import LoopVectorizer
 from spikec.dsl.modules import Importer, Module
 from spikec.dsl.refs import resolve, resolve_neurons
@@ -36,7 +36,9 @@ from spikec.dsl.values import (
     Value,
     describe,
     format_number,
+    group_key,
     index_array,
+    int_text,
     join_indices,
 )
 from spikec.errors import ElaborationError, ParamError, SourceLocation, did_you_mean
@@ -52,15 +54,6 @@ _SMALL_LOOP = 64
 _PROBE_CHECKED = 1000
 
 
-def group_key(idx: Indices) -> tuple[int, int] | bytes:
-    """A hashable key of a group of neurons: the same neurons in the same order give the
-    same key, whether held as a range or as an array."""
-    arr = index_array(idx)
-    if len(arr) and np.array_equal(arr, np.arange(arr[0], arr[0] + len(arr))):
-        return int(arr[0]), len(arr)
-    return arr.tobytes()
-
-
 class Elaborator:
     """Runs one program into ``net``; see :func:`spikec.dsl.compile_text`."""
 
@@ -70,9 +63,10 @@ class Elaborator:
         self.limits = limits
         self.budget = Budget(limits)
         self.overrides = dict(overrides)
-        self.importer = Importer(self._declare_imported)
+        self.importer = Importer(self._declare_imported, limits.max_source_bytes)
         #: Names of the circuits being instantiated, outermost first.
         self.stack: list[str] = []
+        self.estimates = InstanceEstimates(limits.max_depth)
         self.stimuli = Stimuli(net)
         #: Runs loops of connections as whole arrays (None: one iteration at a time).
         self.loops = LoopVectorizer(self) if fast_loops else None
@@ -268,8 +262,8 @@ class Elaborator:
         else:
             n = as_int(evaluate(size, scope), f"the size of '{name}'", size.loc)
             if n < 0:
-                raise ElaborationError(f"the size of '{name}' must be >= 0, got {n}", size.loc)
-            self.budget.add_neurons(n, f"{what} {name}[{n}]", size.loc)
+                raise ElaborationError(f"the size of '{name}' must be >= 0, got {int_text(n)}", size.loc)
+            self.budget.add_neurons(n, f"{what} {name}[{int_text(n)}]", size.loc)
             first = f"{full}[0]"
         if n and first in net:
             old = net.location_of(net.index(first))
@@ -331,10 +325,10 @@ class Elaborator:
                 weight = as_real(value, "weight", param.value.loc)
                 continue
             if (type(value) is not int
-                    and not (type(value) is float and value.is_integer())) or value < 1:
+                    and not (type(value) is float and value.is_integer())) or not 1 <= value <= MAX_DELAY:
                 shown = format_number(value) if isinstance(value, (int, float)) else describe(value)
-                raise ElaborationError(f"delay must be an integer >= 1, got {shown}",
-                                       param.value.loc)
+                bound = "<= 2**63 - 1" if isinstance(value, (int, float)) and value > MAX_DELAY else ">= 1"
+                raise ElaborationError(f"delay must be an integer {bound}, got {shown}", param.value.loc)
             delay = int(value)
         return weight, delay
 
@@ -433,8 +427,8 @@ class Elaborator:
                 stmt.value.loc,
             )
         i = as_int(evaluate(index, scope), "an index", index.loc)
-        if i < 0:
-            raise ElaborationError(f"an index must be >= 0, got {i}", index.loc)
+        if not 0 <= i < 2**63:
+            raise ElaborationError(f"an index must be from 0 to 2**63 - 1, got {int_text(i)}", index.loc)
         # The array lives in the frame's outermost scope, so instances made in a
         # loop body stay visible after the loop.
         root = scope.frame.scope
@@ -449,7 +443,7 @@ class Elaborator:
                 f"'{stmt.name}' is already {describe(found[0])} (at {found[1]});"
                 " an indexed let needs a fresh name", stmt.name_loc)
         if i in array.items:
-            raise ElaborationError(f"'{stmt.name}[{i}]' is already bound", stmt.name_loc)
+            raise ElaborationError(f"'{stmt.name}[{int_text(i)}]' is already bound", stmt.name_loc)
         array.items[i] = self._instantiate(made[0], made[1], scope, f"{stmt.name}[{i}]")
 
     def _for(self, stmt: s.For, scope: Scope) -> None:
@@ -459,7 +453,7 @@ class Elaborator:
         if n <= 0:
             return
         if n >= _SMALL_LOOP or self._has_nested_loop(stmt):
-            neurons, synapses, work = lower_bound(stmt.body, scope, {stmt.var})
+            neurons, synapses, work = lower_bound(stmt.body, scope, {stmt.var}, self.estimates)
             self.budget.check_loop((n * neurons, n * synapses, n * (1 + work)), stmt.loc)
         var, var_loc, body = stmt.var, stmt.var_loc, stmt.body
         budget, limit = self.budget, self.limits.max_work

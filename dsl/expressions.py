@@ -163,8 +163,38 @@ def _binary_values(node: s.Binary, a: Number, b: Number) -> Number:
     return _checked(out, node.loc, "the result")
 
 
+#: Chains of binary operations longer than this run as a loop (shorter ones as nested
+#: closures, which is faster for the short expressions of loops).
+_SHORT_CHAIN = 16
+
+
 def _compile_binary(node: s.Binary) -> Compiled:
-    left, right, op = _compile(node.left), _compile(node.right), node.op
+    """A long chain ``a + b - c ...`` (left operands that are binary operations themselves)
+    is compiled and run as a loop over its operators, so a flat sum of any length never
+    recurses deeper than its operands do."""
+    chain: list[s.Binary] = [node]
+    while isinstance(chain[-1].left, s.Binary) and len(chain) <= _SHORT_CHAIN:
+        chain.append(chain[-1].left)
+    if len(chain) <= _SHORT_CHAIN:
+        return _nested(node, _compile(node.left))
+    while isinstance(chain[-1].left, s.Binary):
+        chain.append(chain[-1].left)
+    chain.reverse()  # innermost (leftmost) operation first
+    first = _compile(chain[0].left)
+    steps = [_step(link) for link in chain]
+
+    def run(scope: Scope) -> Number:
+        value = first(scope)
+        for step in steps:
+            value = step(value, scope)
+        return value
+
+    return run
+
+
+def _nested(node: s.Binary, left: Compiled) -> Compiled:
+    """``node`` as a closure that computes its left operand with ``left``."""
+    right, op = _compile(node.right), node.op
     if op in ("and", "or"):
         stop = op == "or"  # the left value that decides the result alone
         lwhat, rwhat = f"the left side of '{op}'", f"the right side of '{op}'"
@@ -180,8 +210,43 @@ def _compile_binary(node: s.Binary) -> Compiled:
     divide = _INT_DIVIDE.get(op)
     limit = MAX_INT_BITS
 
-    def binary(scope: Scope) -> Number:
+    def binary(scope: Scope) -> Number:  # _step's integer fast path, without a call more
         a = left(scope)
+        b = right(scope)
+        if type(a) is int and type(b) is int:
+            if fast is not None:
+                out = fast(a, b)
+            elif divide is not None and b:
+                out = divide(a, b)
+            else:
+                return _binary_values(node, a, b)
+            if type(out) is int and out.bit_length() > limit:
+                raise _fail(f"the result is too large (more than {limit} bits)", node.loc)
+            return out
+        return _binary_values(node, a, b)
+
+    return binary
+
+
+def _step(node: s.Binary) -> Callable[[Number, Scope], Number]:
+    """``node`` applied to the value of its left operand (already computed)."""
+    right, op = _compile(node.right), node.op
+    if op in ("and", "or"):
+        stop = op == "or"  # the left value that decides the result alone
+        lwhat, rwhat = f"the left side of '{op}'", f"the right side of '{op}'"
+        lloc, rloc = node.left.loc, node.right.loc
+
+        def logic(a: Number, scope: Scope) -> Number:
+            if as_bool(a, lwhat, lloc) is stop:
+                return stop
+            return as_bool(right(scope), rwhat, rloc)
+
+        return logic
+    fast = _INT_FAST.get(op)
+    divide = _INT_DIVIDE.get(op)
+    limit = MAX_INT_BITS
+
+    def binary(a: Number, scope: Scope) -> Number:
         b = right(scope)
         if type(a) is int and type(b) is int:  # the index arithmetic of loops
             if fast is not None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from spikec.dsl import syntax as s
 from spikec.dsl.expressions import as_int, evaluate
+from spikec.dsl.limits import INSTANCE_WORK
 from spikec.dsl.refs import resolve_neurons
 from spikec.dsl.values import (
     Frame,
@@ -31,6 +32,7 @@ from spikec.dsl.values import (
     SpkCircuit,
     describe,
     index_array,
+    int_text,
 )
 from spikec.errors import ElaborationError, LimitError, NetworkError, SourceLocation, SpikecError
 from spikec.ir.builder import Builder
@@ -39,9 +41,6 @@ if TYPE_CHECKING:
     from spikec.dsl.elaborate import Elaborator
 
 __all__ = ["instantiate", "INSTANCE_WORK"]
-
-#: Units of work one instantiation counts (see Limits.max_work), besides its statements.
-INSTANCE_WORK = 20
 
 
 def instantiate(el: Elaborator, circuit: SpkCircuit | GeneratorCircuit, call: s.Call,
@@ -78,6 +77,11 @@ def instantiate(el: Elaborator, circuit: SpkCircuit | GeneratorCircuit, call: s.
             call.loc,
         )
     groups = [_argument(arg, scope, cname, i) for i, arg in enumerate(call.args)]
+    if isinstance(circuit, SpkCircuit):
+        # What the whole instance will make, nested instances included, before any of it.
+        neurons, synapses, work = el.estimates.of(circuit, values)
+        el.budget.check_instance((neurons, synapses, work - INSTANCE_WORK),
+                                 f"instance '{path}' of circuit {cname}", call.loc)
     el.stack.append(cname)
     try:
         if isinstance(circuit, SpkCircuit):
@@ -89,6 +93,10 @@ def instantiate(el: Elaborator, circuit: SpkCircuit | GeneratorCircuit, call: s.
         if hasattr(err, "add_note") and not getattr(err, "__notes__", None):
             err.add_note(f"in instance '{path}' of circuit {cname}, made at {call.loc}")
         raise
+    except RecursionError:  # SPIKEC_MAX_DEPTH set past what the stack can hold
+        raise LimitError(
+            f"circuit instances nested {len(el.stack)} deep need more stack than this compiler"
+            " has; set SPIKEC_MAX_DEPTH lower to be stopped earlier", call.loc) from None
     finally:
         el.stack.pop()
 
@@ -118,7 +126,7 @@ def _bind_input(port_name: str, size: int | None, group: Neurons, cname: str,
         return Neurons(group.idx, False, group.is_input, port_name)
     if got != size:
         raise ElaborationError(
-            f"input '{port_name}' of {cname} takes {size} neurons ({port_name}[{size}]),"
+            f"input '{port_name}' of {cname} takes {int_text(size)} neurons ({port_name}[{int_text(size)}]),"
             f" got {got} ('{group.label}')",
             loc,
         )
@@ -164,7 +172,7 @@ def _run_spk(el: Elaborator, circuit: SpkCircuit, call: s.Call, path: str,
                           port.size.loc)
             if len(value.idx) != size:
                 raise ElaborationError(
-                    f"circuit {d.name}: output '{port.name}' is declared with {size} neurons"
+                    f"circuit {d.name}: output '{port.name}' is declared with {int_text(size)} neurons"
                     f" but has {len(value.idx)}",
                     port.loc,
                 )

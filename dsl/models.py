@@ -14,6 +14,7 @@ file: the front end never imports the model importers itself (only
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,13 +68,14 @@ def load_model(path: Path, shown: str, name: str, loc: SourceLocation) -> Genera
             f" model files can be: {known}",
             loc,
         )
-    if not path.is_file():
+    if not os.path.isfile(path):  # os.path: False, not an error, for a name too long
         raise SpkImportError(f"import model: cannot find '{shown}' (looked at {path})", loc)
     try:
         circuit = loader(path, name)
     except SpikecError as err:
-        if err.location is None:
-            raise type(err)(f"import model '{shown}': {err.message}", loc) from err
+        if err.location is None:  # importers name the file first: say it once, as written
+            detail = err.message.removeprefix(f"{path}: ").removeprefix(f"{os.fspath(path)}: ")
+            raise type(err)(f"import model '{shown}': {detail}", loc) from err
         raise
     if not isinstance(circuit, GeneratorCircuit):
         raise TypeError(f"model loader for {suffix} returned {circuit!r}, not a GeneratorCircuit")

@@ -8,8 +8,10 @@ being declared are a cycle and fail naming it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,10 +23,24 @@ from spikec.dsl.models import load_model
 from spikec.dsl.parser import parse
 from spikec.dsl.values import Frame, Number, Scope, Value
 from spikec.errors import ElaborationError, SourceLocation, SpkImportError, did_you_mean
+from spikec.ir.files import read_text_limited
 
-__all__ = ["Module", "Importer", "library_modules"]
+__all__ = ["Module", "Importer", "library_modules", "read_source", "MAX_IMPORT_DEPTH"]
 
 LIBRARY_PACKAGE = "spikec.circuits"
+#: How deep files may import one another (a imports b imports c ...).
+MAX_IMPORT_DEPTH = 50
+
+
+def read_source(path: str | os.PathLike[str], max_bytes: int) -> str:
+    """The text of the ``.spk`` source at ``path``, refused before it is read when it is
+    not a regular file or is larger than ``max_bytes``; bytes that are not UTF-8 are an
+    error at their line and column."""
+    with contextlib.suppress(OSError):  # opening a pipe would wait for a writer: refuse it first
+        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+            raise SpkImportError(f"{os.fspath(path)}: not a regular file (a device, pipe or socket);"
+                                 " a source must be one")
+    return read_text_limited(path, max_bytes, what="source", error=SpkImportError)
 
 
 @dataclass(eq=False)
@@ -72,7 +88,7 @@ def _python_library(parts: tuple[str, ...]) -> dict[str, Value] | None:
     ``CIRCUITS`` mapping (name -> GeneratorCircuit), or None if there is no such module."""
     if len(parts) != 2 or parts[1].startswith("_"):
         return None
-    if not _library_root().joinpath(parts[1] + ".py").is_file():
+    if not _is_file(_library_root().joinpath(parts[1] + ".py")):
         return None
     module = importlib.import_module(f"{LIBRARY_PACKAGE}.{parts[1]}")
     circuits = getattr(module, "CIRCUITS", None)
@@ -88,8 +104,9 @@ class Importer:
     :meth:`run_imports` for the module's own imports.
     """
 
-    def __init__(self, declare: Callable[[Module], None]) -> None:
+    def __init__(self, declare: Callable[[Module], None], max_bytes: int = 64 * 2**20) -> None:
         self._declare = declare
+        self._max_bytes = max_bytes
         self._cache: dict[str, Module] = {}
         self._stack: list[Module] = []
 
@@ -126,13 +143,21 @@ class Importer:
     def _import_file(self, module: Module, stmt: s.ImportFile) -> Module:
         path = _relative(module, stmt.path)
         shown = os.path.normpath(os.path.join(os.path.dirname(module.shown), stmt.path))
-        if not path.is_file():
-            where = "" if path.parent.is_dir() else f" (no folder {path.parent})"
+        if not stmt.path.endswith(".spk"):
+            raise SpkImportError(
+                f"cannot import '{stmt.path}': import reads .spk sources only (a name ending in"
+                " .spk); models are imported with import model \"FILE\" as NAME", stmt.path_loc)
+        if not os.path.exists(path) or os.path.isdir(path):  # os.path: no error for a long name
+            where = "" if os.path.isdir(path.parent) else f" (no folder {path.parent})"
             raise SpkImportError(f"cannot find '{stmt.path}': no file {path}{where}",
                                  stmt.path_loc)
-        key = str(path.resolve())
-        return self._load(key, shown, path.parent, lambda: path.read_text(encoding="utf-8-sig"),
-                          stmt.path_loc)
+        resolved = Path(os.path.realpath(path))
+        if resolved.suffix != ".spk":  # a link to a file that is not a source
+            raise SpkImportError(
+                f"cannot import '{stmt.path}': it leads to '{resolved.name}', which is not a .spk"
+                " source (import reads .spk sources only)", stmt.path_loc)
+        return self._load(str(resolved), shown, path.parent,
+                          lambda: read_source(path, self._max_bytes), stmt.path_loc)
 
     def _import_lib(self, stmt: s.ImportLib) -> Module | None:
         """The library's ``.spk`` file of ``stmt``, or None when only a Python module
@@ -148,9 +173,9 @@ class Importer:
         for part in stmt.parts[1:-1]:
             node = node.joinpath(part)
         node = node.joinpath(stmt.parts[-1] + ".spk")
-        if not node.is_file() and _python_library(stmt.parts) is not None:
+        if not _is_file(node) and _python_library(stmt.parts) is not None:
             return None
-        if not node.is_file():
+        if not _is_file(node):
             known = library_modules()
             raise SpkImportError(
                 f"no library module '{dotted}'{did_you_mean(dotted, known)};"
@@ -171,8 +196,19 @@ class Importer:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        if len(self._stack) > MAX_IMPORT_DEPTH:
+            names = [m.shown for m in self._stack]
+            chain = names if len(names) <= 5 else [*names[:2], "...", *names[-2:]]
+            raise SpkImportError(
+                f"files import one another more than {MAX_IMPORT_DEPTH} deep"
+                f" ({' -> '.join([*chain, shown])}); the limit is {MAX_IMPORT_DEPTH}", loc)
         try:
             text = read()
+        except SpkImportError as err:
+            if err.location is not None:  # a byte that is not UTF-8, at its place
+                raise
+            why = err.message.removeprefix(f"{shown}: ").removeprefix(f"{directory / Path(shown).name}: ")
+            raise SpkImportError(f"cannot import '{shown}': {why}", loc) from None
         except (OSError, UnicodeDecodeError) as err:
             raise SpkImportError(f"cannot read '{shown}': {err}", loc) from None
         module = Module(shown, directory, key, parse(text, shown))
@@ -180,6 +216,14 @@ class Importer:
         self._declare(module)
         self.leave(module)
         return module
+
+
+def _is_file(node: Traversable) -> bool:
+    """Whether ``node`` is a file; False for a name the system refuses (too long, ...)."""
+    try:
+        return node.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _relative(module: Module, path: str) -> Path:

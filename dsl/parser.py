@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -22,18 +22,26 @@ from lark.exceptions import (
     VisitError,
 )
 from lark.lark import PostLex
+from lark.visitors import Transformer_NonRecursive
 
 from spikec.dsl import syntax as s
 from spikec.dsl.parse_errors import EXAMPLES, describe_expected, describe_token
 from spikec.errors import ParseError, SourceLocation, SpikecError
 
-__all__ = ["parse", "KEYWORDS"]
+__all__ = ["parse", "KEYWORDS", "MAX_NESTING"]
 
 #: Words the grammar reserves; they cannot name neurons, circuits or values.
 KEYWORDS: tuple[str, ...] = (
     "input", "neuron", "kind", "let", "for", "in", "if", "else", "circuit", "import", "as",
     "stimulus", "probe", "at", "and", "or", "not", "true", "false", "balance",
 )
+
+#: How deep statements and expressions may nest: each block, operand (but the left
+#: operand of a chain such as ``a + b + c``, which is flat), argument, index or
+#: parameter value inside another adds a level. The compiler walks programs
+#: recursively; this bound keeps that walk far from Python's stack limit.
+MAX_NESTING = 100
+
 
 @dataclass(frozen=True, slots=True)
 class _Part:
@@ -85,13 +93,16 @@ def _lark() -> Lark:
     )
 
 
-def parse(text: str, filename: str = "<string>") -> s.Program:
-    """Parse ``.spk`` source text; ``filename`` is shown in error locations."""
-    lines = text.split("\n")  # lark counts lines by "\n" only
+def parse(text: str, filename: str = "<string>", *, quote: bool = True) -> s.Program:
+    """Parse ``.spk`` source text; ``filename`` is shown in error locations, with the
+    offending source line unless ``quote`` is False (a file that is not a ``.spk``
+    source). Nesting deeper than :data:`MAX_NESTING` is a :class:`ParseError`."""
+    lines = text.split("\n") if quote else []  # lark counts lines by "\n" only
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as err:
         raise _syntax_error(err, text, filename, lines) from None
+    _check_nesting(tree, filename, lines)
     try:
         statements = _Build(filename, lines).transform(tree)
     except VisitError as err:
@@ -101,13 +112,47 @@ def parse(text: str, filename: str = "<string>") -> s.Program:
     return s.Program(tuple(statements), filename)
 
 
+# ---- nesting ----------------------------------------------------------------------
+
+#: Rules whose first child continues a left-associative chain at the same level (gate
+#: expressions are not among them: sympy builds them recursively).
+_CHAINS = frozenset({"or_op", "and_op", "add", "sub", "mul", "div", "floordiv", "mod"})
+#: Rules that only group their children (a block's braces, a parameter list).
+_GROUPS = frozenset({"block", "params", "call_params", "size", "let_index", "ports", "outputs",
+                     "circuit_params", "stim_when"})
+
+
+def _check_nesting(tree: Tree[Token], filename: str, lines: list[str]) -> None:
+    """Refuse a tree nested deeper than :data:`MAX_NESTING`, at the construct that is
+    one level too deep; walks with its own stack, so any depth is measured safely."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        chain = node.data in _CHAINS
+        for i, child in enumerate(node.children):
+            if not isinstance(child, Tree):
+                continue
+            level = depth if (chain and i == 0) or child.data in _GROUPS else depth + 1
+            if level > MAX_NESTING:
+                meta = child.meta if not child.meta.empty else node.meta
+                line = getattr(meta, "line", 1) or 1
+                column = getattr(meta, "column", 1) or 1
+                text = lines[line - 1] if 0 < line <= len(lines) else None
+                raise ParseError(
+                    f"statements and expressions nest more than {MAX_NESTING} levels deep here"
+                    " (blocks, operands, arguments and indices inside one another); bind parts"
+                    " with 'let', or move blocks into circuits",
+                    SourceLocation(filename, line, column, text))
+            stack.append((child, level))
+
+
 # ---- syntax errors ------------------------------------------------------------------
 
 
 def _syntax_error(err: UnexpectedInput, text: str, filename: str, lines: list[str]) -> ParseError:
     def loc(line: int, column: int) -> SourceLocation:
         line = max(1, line)
-        source = lines[line - 1] if line - 1 < len(lines) else ""
+        source = lines[line - 1] if line - 1 < len(lines) else ("" if lines else None)
         return SourceLocation(filename, line, max(1, column), source)
 
     if isinstance(err, UnexpectedCharacters):
@@ -224,7 +269,7 @@ _BINARY = {
 
 
 @v_args(meta=True)
-class _Build(Transformer[Token, Any]):
+class _Build(Transformer_NonRecursive[Token, Any]):
     """Build :mod:`~spikec.dsl.syntax` nodes; every node gets a SourceLocation."""
 
     def __init__(self, filename: str, lines: list[str]) -> None:

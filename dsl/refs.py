@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from spikec.dsl import syntax as s
 from spikec.dsl.expressions import as_int, evaluate
-from spikec.dsl.values import Indices, Instance, InstanceArray, Neurons, Scope, Value, describe
+from spikec.dsl.values import Indices, Instance, InstanceArray, Neurons, Scope, Value, describe, int_text
 from spikec.errors import ElaborationError, SourceLocation, did_you_mean
 
 __all__ = ["resolve", "resolve_neurons", "lookup"]
@@ -47,7 +47,7 @@ def _element(value: Value, label: str, acc: s.Index | s.Slice | s.Whole,
         if item is None:
             bound = ", ".join(str(k) for k in sorted(value.items)) or "none yet"
             raise ElaborationError(
-                f"'{label}[{i}]' is not bound; indices bound so far: {bound}", acc.loc
+                f"'{label}[{int_text(i)}]' is not bound; indices bound so far: {bound}", acc.loc
             )
         return item, f"{label}[{i}]"
     if isinstance(value, Instance):
@@ -70,14 +70,14 @@ def _element(value: Value, label: str, acc: s.Index | s.Slice | s.Whole,
         i = as_int(evaluate(acc.index, scope), "an index", acc.index.loc)
         if not 0 <= i < n:
             raise ElaborationError(
-                f"index {i} is out of range for '{label}', which has {n} neurons"
+                f"index {int_text(i)} is out of range for '{label}', which has {n} neurons"
                 + (f" ({label}[0] to {label}[{n - 1}])" if n else ""),
                 acc.index.loc,
             )
         return Neurons(_element_of(value.idx, i), False, value.is_input, f"{label}[{i}]"), f"{label}[{i}]"
     a = as_int(evaluate(acc.start, scope), "a slice start", acc.start.loc)
     b = as_int(evaluate(acc.stop, scope), "a slice end", acc.stop.loc)
-    text = f"{label}[{a}..{b}]"
+    text = f"{label}[{int_text(a)}..{int_text(b)}]"
     if not 0 <= a <= b <= n:
         why = "its start is after its end" if a > b else f"'{label}' has {n} neurons"
         raise ElaborationError(f"slice {text} is out of range: {why}", acc.loc)

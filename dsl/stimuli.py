@@ -16,7 +16,7 @@ import numpy as np
 
 from spikec.dsl import syntax as s
 from spikec.dsl.expressions import as_int, as_real, evaluate
-from spikec.dsl.values import Neurons, Scope, format_number, index_array
+from spikec.dsl.values import Neurons, Scope, format_number, index_array, int_text
 from spikec.errors import ElaborationError, SourceLocation, did_you_mean
 from spikec.ir.network import Network
 
@@ -70,12 +70,12 @@ class Stimuli:
             value = as_int(evaluate(source.args[0], scope), "the value of bits()",
                            source.args[0].loc)
             if value < 0:
-                raise ElaborationError(f"bits() needs a value >= 0, got {value}",
+                raise ElaborationError(f"bits() needs a value >= 0, got {int_text(value)}",
                                        source.args[0].loc)
             when = 0 if source.when is None else _step(source.when, scope)
             if value.bit_length() > len(idx):
                 raise ElaborationError(
-                    f"bits({value}) needs {value.bit_length()} neurons, but '{target.label}'"
+                    f"bits({int_text(value)}) needs {value.bit_length():,} neurons, but '{target.label}'"
                     f" has {len(idx)}",
                     source.args[0].loc,
                 )
@@ -154,5 +154,7 @@ class Stimuli:
 def _step(expr: s.Expr, scope: Scope) -> int:
     step = as_int(evaluate(expr, scope), "a spike step", expr.loc)
     if step < 0:
-        raise ElaborationError(f"spike steps must be >= 0, got {step}", expr.loc)
+        raise ElaborationError(f"spike steps must be >= 0, got {int_text(step)}", expr.loc)
+    if step >= 2**63:
+        raise ElaborationError(f"spike steps must be at most 2**63 - 1, got {int_text(step)}", expr.loc)
     return step

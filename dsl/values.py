@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Number", "Neurons", "Indices", "index_array", "join_indices", "NeuronNames", "Instance",
     "InstanceArray", "Kind", "SpkCircuit", "GeneratorCircuit",
-    "CircuitBuilder", "Value", "Scope", "Frame", "describe", "format_number",
+    "CircuitBuilder", "Value", "Scope", "Frame", "describe", "format_number", "int_text",
+    "digit_count", "group_key",
 ]
 
 Number = int | float | bool
@@ -78,6 +79,15 @@ def join_indices(parts: Sequence[Indices]) -> Indices:
         if all(a.stop == b.start for a, b in zip(ranges, ranges[1:], strict=False)):
             return range(ranges[0].start, ranges[-1].stop) if ranges else range(0)
     return np.concatenate([index_array(p) for p in parts])
+
+
+def group_key(idx: Indices) -> tuple[int, int] | bytes:
+    """A hashable key of a group of neurons: the same neurons in the same order give the
+    same key, whether held as a range or as an array."""
+    arr = index_array(idx)
+    if len(arr) and np.array_equal(arr, np.arange(arr[0], arr[0] + len(arr))):
+        return int(arr[0]), len(arr)
+    return arr.tobytes()
 
 
 class NeuronNames(Sequence[str]):
@@ -250,12 +260,34 @@ class Scope:
 
 
 def format_number(value: Number) -> str:
-    """A number as .spk would write it: ``true``, ``3``, ``0.25``."""
+    """A number as .spk would write it: ``true``, ``3``, ``0.25`` (an integer too long to
+    print as ``a 1,234-digit number``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return f"{value:.1f}"
-    return repr(value) if isinstance(value, float) else str(value)
+    return repr(value) if isinstance(value, float) else int_text(value)
+
+
+#: Integers with more digits than this are given in messages by their number of digits.
+_SHOWN_DIGITS = 30
+
+
+def digit_count(n: int) -> int:
+    """How many decimal digits ``abs(n)`` has, without turning it into text (Python refuses
+    to for more than 4,300 digits)."""
+    n = abs(n)
+    low = max(int(n.bit_length() * 0.30102999566398120) - 1, 0)  # log10(2), rounded down
+    while 10 ** (low + 1) <= n:
+        low += 1
+    return low + 1
+
+
+def int_text(n: int) -> str:
+    """``n`` as text for a message, or ``a 4,301-digit number`` when it is too long."""
+    if abs(n) < 10**_SHOWN_DIGITS:
+        return str(n)
+    return f"{'minus ' if n < 0 else ''}a {digit_count(n):,}-digit number"
 
 
 _DESCRIBERS: dict[type, Callable[[Any], str]] = {

@@ -92,7 +92,10 @@ class Rows:
 def _kind(value: Value) -> str:
     """``"int"``, ``"float"`` or ``"bool"``; anything else cannot be done as arrays."""
     if isinstance(value, (np.ndarray, np.generic)):
-        return {"i": "int", "f": "float", "b": "bool"}[value.dtype.kind]
+        kind = {"i": "int", "f": "float", "b": "bool"}.get(value.dtype.kind)
+        if kind is None:
+            raise Fallback
+        return kind
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -221,14 +224,21 @@ def _logic(op: str, a: Value, b: Value) -> Value:
 
 
 def _binary(node: s.Binary, rows: Rows) -> Value:
-    a = evaluate_rows(node.left, rows)
-    b = evaluate_rows(node.right, rows)
-    op = node.op
-    if op in ("and", "or"):
-        return _logic(op, a, b)
-    if op in ("==", "!=", "<", "<=", ">", ">="):
-        return _compare(op, a, b)
-    return _arith(op, a, b)
+    """A chain of binary operations (``a + b - c ...``), left to right, as a loop."""
+    chain = [node]
+    while isinstance(chain[-1].left, s.Binary):
+        chain.append(chain[-1].left)
+    a = evaluate_rows(chain[-1].left, rows)
+    for link in reversed(chain):
+        b = evaluate_rows(link.right, rows)
+        op = link.op
+        if op in ("and", "or"):
+            a = _plain(_logic(op, a, b))
+        elif op in ("==", "!=", "<", "<=", ">", ">="):
+            a = _plain(_compare(op, a, b))
+        else:
+            a = _plain(_arith(op, a, b))
+    return a
 
 
 def _unary(node: s.Unary, rows: Rows) -> Value:
@@ -364,6 +374,8 @@ def as_index(value: Value) -> Value:
             raise Fallback
         out = arr
     elif kind == "int":
+        if not isinstance(value, np.ndarray) and abs(value) >= INT_BOUND:
+            raise Fallback  # a Python integer past int64
         out = np.asarray(value)
     else:
         raise Fallback

@@ -82,7 +82,6 @@ def test_output_file(majority: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
         (["--input", "x[0]"], "error: --input expects NAME=T1,T2,..., got 'x[0]'\n"),
         (["--input", "x[0]=-3"], "error: --input x[0]: spike steps must be >= 0, got -3\n"),
         (["--input", "x[9]=1"], "error: no input neuron named 'x[9]' (did you mean 'x[2]'?)\n"),
-        (["--trials", "0"], "error: trials must be an integer >= 1, got 0\n"),
         (["--param", "n=3"], "--param applies to .spk programs, not saved networks\n"),
     ],
 )
@@ -92,6 +91,14 @@ def test_user_errors_print_one_line_and_exit_1(
     code, out, err = run(capsys, "sim", str(majority), "--steps", "4", *argv)
     assert code == 1 and out == ""
     assert err.endswith(message) and "Traceback" not in err
+
+
+def test_trials_out_of_range_is_a_usage_error(majority: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sim", str(majority), "--steps", "4", "--trials", "0"])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and out == ""
+    assert "argument --trials: expected an integer >= 1, got 0" in err and "Traceback" not in err
 
 
 def test_unknown_file_kinds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 
 from spikec.chip.placement import Placement, distinct, route_arrays
 from spikec.chip.target import Target
+from spikec.errors import UsageError
 from spikec.ir.network import Network
 
 __all__ = ["CoreFill", "NetworkStats", "network_stats", "mesh_distance", "traffic"]
@@ -57,12 +58,26 @@ def _sum(values: np.ndarray) -> float:
 
 
 def _rates(net: Network, rates: Mapping[str, float] | float) -> np.ndarray:
-    """Each neuron's rate: one for all, or from a ``{name: rate}`` mapping (0 if absent)."""
+    """Each neuron's rate: one for all, or from a ``{name: rate}`` mapping (0 if absent).
+    A rate is spikes per step, a firing probability: a number from 0 to 1."""
     if not isinstance(rates, Mapping):
+        if isinstance(rates, bool) or not isinstance(rates, (int, float, np.integer, np.floating)):
+            raise UsageError(f"activity must be a number from 0 to 1 (spikes per neuron per step),"
+                             f" got {rates!r}")
+        if not 0.0 <= float(rates) <= 1.0:  # NaN fails too
+            raise UsageError(f"activity must be from 0 to 1 (spikes per neuron per step), got {rates!r}")
         return np.full(len(net), float(rates))
     out = np.zeros(len(net))
     known = [name for name in rates if name in net]
-    out[net.resolve(known)] = [float(rates[name]) for name in known]
+    try:
+        values = np.array([rates[name] for name in known], dtype=float)
+    except (TypeError, ValueError):
+        raise UsageError("activity: every rate must be a number from 0 to 1") from None
+    bad = np.flatnonzero(~((values >= 0.0) & (values <= 1.0)))
+    if len(bad):
+        raise UsageError(f"activity of neuron '{known[int(bad[0])]}' must be from 0 to 1"
+                         f" (spikes per step), got {values[bad[0]]!r}")
+    out[net.resolve(known)] = values
     return out
 
 

@@ -58,13 +58,15 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from spikec.errors import TargetError, did_you_mean
+from spikec.errors import SourceLocation, TargetError, did_you_mean
+from spikec.ir.files import read_text_limited
 
 __all__ = ["Target", "TargetError", "EventCosts", "load_target", "builtin_targets", "TARGET_FORMAT",
            "RESET_MODES"]
@@ -81,6 +83,13 @@ _NEURON_KEYS = ("stochastic", "leak", "initial_potential", "linear_leak", "floor
 #: What a neuron's potential becomes after a spike: its ``reset`` ("value") or 0 ("zero").
 RESET_MODES = ("value", "zero")
 _COST_KEYS = ("synaptic_event", "neuron_update", "spike", "message", "hop", "step")
+#: A target file larger than this is refused before it is read (built-in ones are ~2 KB).
+MAX_TARGET_BYTES = 1 << 20
+#: Largest value of a ``[chip]`` count (no chip comes near; keeps products of them exact).
+_MAX_COUNT = 2**40
+#: Widest ``[numbers]`` register, in bits (spikec computes in float64).
+_MAX_BITS = 64
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +186,11 @@ def load_target(name_or_path: str | os.PathLike[str]) -> Target:
     """Load a built-in target by name (``"loihi"``) or a target file by path (``*.toml``)."""
     text_name = os.fspath(name_or_path)
     if text_name.endswith(".toml") or os.sep in text_name:
-        path = Path(text_name)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise TargetError(f"{text_name}: no such target file") from None
-        except OSError as exc:
-            raise TargetError(f"{text_name}: cannot read: {exc.strerror or exc}") from None
+        names = builtin_targets()
+        if not Path(text_name).exists() and Path(text_name).stem in names and os.sep not in text_name:
+            raise TargetError(f"{text_name}: no such target file (the built-in target is"
+                              f" --target {Path(text_name).stem})")
+        text = read_text_limited(text_name, MAX_TARGET_BYTES, what="target file", error=TargetError)
         return parse_target(text, text_name)
     names = builtin_targets()
     if text_name not in names:
@@ -205,7 +212,16 @@ def _read_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise TargetError(f"{source}: invalid TOML: {exc}") from None
+        at = _TOML_AT.search(str(exc))
+        if at is None:  # "at end of document": no line to point at
+            raise TargetError(f"{source}: invalid TOML: {exc}") from None
+        # The place, not the line: a file given as a target may be anything (/etc/passwd).
+        loc = SourceLocation(source, int(at.group(1)), int(at.group(2)))
+        raise TargetError(f"invalid TOML: {str(exc)[: at.start()].rstrip()}", loc) from None
+    except RecursionError:
+        raise TargetError(f"{source}: invalid TOML: arrays or tables nest too deeply") from None
+    except ValueError:  # an integer past Python's 4,300-digit limit on int parsing
+        raise TargetError(f"{source}: invalid TOML: an integer of more than 4,300 digits") from None
 
 
 def _with_base(doc: dict[str, Any], source: str, depth: int = 0) -> dict[str, Any]:
@@ -234,20 +250,20 @@ def _with_base(doc: dict[str, Any], source: str, depth: int = 0) -> dict[str, An
 
 def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
     if doc.get("format") != TARGET_FORMAT:
-        raise TargetError(f"{source}: format: expected '{TARGET_FORMAT}', got {doc.get('format')!r}")
-    if doc.get("version") != _VERSION:
+        raise TargetError(f"{source}: format: expected '{TARGET_FORMAT}', got {_shown(doc.get('format'))}")
+    if isinstance(doc.get("version"), bool) or doc.get("version") != _VERSION:
         raise TargetError(
-            f"{source}: version: this spikec reads version {_VERSION}, got {doc.get('version')!r}")
+            f"{source}: version: this spikec reads version {_VERSION}, got {_shown(doc.get('version'))}")
     known = {"format", "version", "name", "description", "chip", "numbers", "neuron", "energy",
              "latency", "sanafe"}
     _no_unknown(doc, known, source, "top level")
     name = doc.get("name")
     if not isinstance(name, str) or not name:
-        raise TargetError(f"{source}: name: expected a non-empty string, got {name!r}")
+        raise TargetError(f"{source}: name: expected a non-empty string, got {_shown(name)}")
     values: dict[str, Any] = {"name": name, "source": source}
     desc = doc.get("description", "")
     if not isinstance(desc, str):
-        raise TargetError(f"{source}: description: expected a string")
+        raise TargetError(f"{source}: description: expected a string, got {_shown(desc)}")
     values["description"] = desc
     sections = (("chip", _CHIP_KEYS), ("numbers", _NUMBER_KEYS))
     for section, keys in sections:
@@ -255,8 +271,13 @@ def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
         _no_unknown(table, set(keys), source, section)
         for key, value in table.items():
             low = 0 if key in ("delay_min",) else 1
+            high = _MAX_BITS if section == "numbers" else _MAX_COUNT
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise TargetError(f"{source}: {section}.{key}: expected an integer >= {low}, got {value!r}")
+                raise TargetError(f"{source}: {section}.{key}: expected an integer >= {low},"
+                                  f" got {_shown(value)}")
+            if value > high:
+                raise TargetError(f"{source}: {section}.{key}: expected an integer from {low} to"
+                                  f" {high:,}, got {_shown(value)}")
             values[key] = value
     if "chips" not in _table(doc, "chip", source):
         values["chips"] = 1 if "cores_per_chip" in _table(doc, "chip", source) else None
@@ -267,9 +288,9 @@ def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
             if value not in RESET_MODES:
                 raise TargetError(
                     f"{source}: neuron.reset_mode: expected one of {', '.join(map(repr, RESET_MODES))},"
-                    f" got {value!r}")
+                    f" got {_shown(value)}")
         elif not isinstance(value, bool):
-            raise TargetError(f"{source}: neuron.{key}: expected true or false, got {value!r}")
+            raise TargetError(f"{source}: neuron.{key}: expected true or false, got {_shown(value)}")
         values[key] = value
     for section in ("energy", "latency"):
         table = _table(doc, section, source)
@@ -277,7 +298,9 @@ def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
         costs: dict[str, float] = {}
         for key, value in table.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise TargetError(f"{source}: {section}.{key}: expected a number >= 0, got {value!r}")
+                raise TargetError(f"{source}: {section}.{key}: expected a number >= 0, got {_shown(value)}")
+            if not math.isfinite(value):
+                raise TargetError(f"{source}: {section}.{key}: expected a finite number, got {_shown(value)}")
             costs[key] = float(value)
         values[section] = EventCosts(**costs)
     table = _table(doc, "sanafe", source)
@@ -285,7 +308,7 @@ def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
     if "arch" in table:
         if table["arch"] not in ("loihi", "truenorth"):
             raise TargetError(
-                f"{source}: sanafe.arch: expected 'loihi' or 'truenorth', got {table['arch']!r}")
+                f"{source}: sanafe.arch: expected 'loihi' or 'truenorth', got {_shown(table['arch'])}")
         values["sanafe_arch"] = table["arch"]
     target = Target(**values)
     if target.delay_max is not None and target.delay_max < max(target.delay_min, 1):
@@ -296,8 +319,14 @@ def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
 def _table(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:
     table = doc.get(key, {})
     if not isinstance(table, dict):
-        raise TargetError(f"{source}: {key}: expected a table")
+        raise TargetError(f"{source}: {key}: expected a table ([{key}]), got {_shown(table)}")
     return table
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a message, cut short (a TOML value may be a long array or string)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _no_unknown(table: dict[str, Any], known: set[str], source: str, where: str) -> None:

@@ -38,7 +38,10 @@ finite differences) are in :mod:`spikec.diffusion.reference`.
 
 from __future__ import annotations
 
+import io
 import math
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -47,7 +50,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from spikec.errors import DiffusionError, did_you_mean
+from spikec.errors import DiffusionError, SourceLocation, did_you_mean
+from spikec.ir.files import read_text_limited
 
 __all__ = [
     "BOUNDARIES",
@@ -68,6 +72,7 @@ METHODS: tuple[str, ...] = ("density", "particle")
 MAX_NODES = 1_000_000
 MAX_WALKERS = 10**9
 MAX_STEPS = 10**7
+MAX_TABLE_BYTES = 2**30  # the largest table of per-step distributions computed
 
 
 def _real(name: str, value: Any, low: float | None = None, positive: bool = False) -> float:
@@ -168,7 +173,13 @@ class Problem:
             raise DiffusionError("the initial counts must be integers >= 0 (walkers per node)")
         if self.walkers > MAX_WALKERS:
             raise DiffusionError(f"{self.walkers:,} walkers is over the limit of {MAX_WALKERS:,}")
-        self.probabilities()  # raises on a bad time step or drift
+        try:  # raises on a bad time step or drift
+            finite = all(math.isfinite(p) for p in self.probabilities().values())
+        except (OverflowError, ZeroDivisionError):
+            finite = False
+        if not finite:
+            raise DiffusionError(f"dx = {self.dx:g} is out of range for D = {self.D:g} and dt = {self.dt:g}:"
+                                 " the walk's probabilities (D dt / dx^2, ...) are not finite numbers")
 
     # -- shape ---------------------------------------------------------------------
 
@@ -333,7 +344,11 @@ class Problem:
         return out.reshape((steps + 1, *self.shape))
 
     def _propagate(self, dist: np.ndarray, steps: int) -> np.ndarray:
-        """``dist @ P^m`` for m = 0..steps: shape (steps + 1, nodes)."""
+        """``dist @ P^m`` for m = 0..steps: shape (steps + 1, nodes), at most MAX_TABLE_BYTES."""
+        if (steps + 1) * self.nodes * 8 > MAX_TABLE_BYTES:
+            raise DiffusionError(f"steps = {steps:,} on {self.nodes:,} nodes: the exact distribution of"
+                                 f" every step would take {(steps + 1) * self.nodes / 2**27:,.1f} GiB,"
+                                 f" more than {MAX_TABLE_BYTES / 2**30:g} GiB; take fewer steps or nodes")
         ptr = self.transition_matrix().T.tocsr()
         out = np.zeros((steps + 1, self.nodes))
         for m in range(steps + 1):
@@ -465,33 +480,58 @@ def problem_from_params(params: Mapping[str, Any], base_dir: str | None = None) 
     )
 
 
-def _read_counts(value: Any, shape: tuple[int, ...], base_dir: str | None) -> np.ndarray:
-    import os
+MAX_COUNTS_BYTES = 64 * 2**20  # the largest counts file read, in bytes
 
+
+def _read_counts(value: Any, shape: tuple[int, ...], base_dir: str | None) -> np.ndarray:
+    data = value
     if isinstance(value, str):
         path = value if base_dir is None or os.path.isabs(value) else os.path.join(base_dir, value)
-        if not os.path.exists(path):
-            raise DiffusionError(f"counts file not found: {path}")
-        try:
-            if path.endswith(".npy"):
-                data = np.load(path, allow_pickle=False)
-            else:
-                data = np.loadtxt(path, delimiter="," if path.endswith(".csv") else None, ndmin=2)
-        except (OSError, ValueError) as err:
-            raise DiffusionError(f"cannot read counts from {path}: {err}") from None
-    else:
-        data = value
+        if not os.path.isfile(path):  # missing, or a device or pipe (opening a pipe blocks)
+            why = "not found" if not os.path.exists(path) else "not a regular file"
+            raise DiffusionError(f"counts file {why}: {path}")
+        data = _counts_file(path, os.path.realpath(path))
     try:
         arr = np.asarray(data, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise DiffusionError("counts must be numbers (walkers per node)") from None
-    if arr.size == int(np.prod(shape)) and arr.shape != shape:
+    if arr.size == math.prod(shape) and arr.shape != shape:
         arr = arr.reshape(shape)
     if arr.shape != shape:
         raise DiffusionError(f"counts have shape {arr.shape}, the mesh is {shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
         raise DiffusionError("counts must be integers >= 0 (walkers per node)")
     return arr.astype(np.int64)
+
+
+def _counts_file(path: str, resolved: str) -> np.ndarray:
+    """The numbers of a .npy, .csv or .txt file (a mesh row per line), refused before reading past
+    MAX_COUNTS_BYTES or for another name (or link target); errors never quote the file."""
+    if not all(p.endswith((".npy", ".csv", ".txt")) for p in (path, resolved)):
+        raise DiffusionError(f"counts file '{path}': must be a .npy, .csv or .txt file")
+    text = read_text_limited(path, MAX_COUNTS_BYTES, what="counts file", error=DiffusionError,
+                             encoding="latin-1" if path.endswith(".npy") else "utf-8")
+    if path.endswith(".npy"):
+        try:
+            return np.load(io.BytesIO(text.encode("latin-1")), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            raise DiffusionError(f"counts file '{path}': not a .npy array ({type(err).__name__})") from None
+    rows: list[list[float]] = []
+    entry = re.compile(r"[^,]+" if path.endswith(".csv") else r"\S+")
+    for number, line in enumerate(text.split("\n"), start=1):
+        row: list[float] = []
+        for match in entry.finditer(line if line.strip() else ""):
+            try:
+                row.append(float(match.group()))
+            except ValueError:
+                column = match.start() + len(match.group()) - len(match.group().lstrip()) + 1
+                raise DiffusionError("counts: expected a number of walkers (an integer >= 0) here",
+                                     SourceLocation(path, number, column, None)) from None
+        if row and rows and len(row) != len(rows[0]):
+            raise DiffusionError(f"counts: this line has {len(row)} numbers, the first row {len(rows[0])}",
+                                 SourceLocation(path, number, 1, None))
+        rows += [row] if row else []
+    return np.array(rows, dtype=float).reshape(len(rows), -1)
 
 
 def chain_counts(problem: Problem, trials: int, seed: int = 0) -> np.ndarray:

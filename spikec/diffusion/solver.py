@@ -19,18 +19,17 @@ Trials are run in batches that fit the memory limit; a batch is a
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from spikec.backends.simulator import Simulator, _max_memory
+from spikec.backends.simulator import Simulator, _max_memory, _size, memory_total
 from spikec.diffusion.problem import DiffusionError, Problem
-from spikec.ir.decoders import count_field
+from spikec.ir.decoders import count_field_rows, field_bytes
 from spikec.ir.network import Network, Probe
 
-__all__ = ["Solution", "solve", "field_probe"]
+__all__ = ["Solution", "solve", "field_probe", "memory_estimate"]
 
 #: Longest run (neural steps) solve will try before giving up.
 MAX_NEURAL_STEPS = 50_000_000
@@ -120,35 +119,43 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
     budget = _max_memory() if max_memory is None else max_memory
     start = time.perf_counter()
     length = max(1, int(steps if steps is not None else hint))
+    held = 8 * trials * (windows * problem.nodes + 1)  # counts and finish steps of every trial
+    if held > budget:
+        raise DiffusionError(
+            f"{trials:,} trials of {windows:,} model steps x {problem.nodes:,} nodes need"
+            f" {_size(held)} for their counts alone, over the limit of {_size(budget)}; run fewer"
+            " trials per call (trial_offset= / --trial-offset shards add up to one run) or raise"
+            " max_memory / SPIKEC_MAX_MEMORY")
     counts = np.zeros((trials, windows, *problem.shape), dtype=np.int64)
     finished = np.zeros(trials, dtype=np.int64)
     events = spikes = 0
     done = 0
     while done < trials:
-        # bytes per trial and step: the recorded spikes plus the simulator's own state
-        per_trial = len(probed) * length + 8 * (len(net) + 1) * 4
-        batch = int(max(1, min(trials - done, budget // max(per_trial * 2, 1))))
+        batch = _batch(sim, probed, length, trials - done, windows, problem.nodes, budget - held, engine)
         result = sim.run(length, seed=seed, trials=batch, record=probed,
-                         trial_offset=trial_offset + done, max_memory=budget, progress=progress,
+                         trial_offset=trial_offset + done, max_memory=budget - held, progress=progress,
                          engine=engine)
-        stack = result.spikes_of(probed).transpose(1, 2, 0)  # (trials, steps, neurons)
-        got, complete = count_field(stack, nodes, problem.shape, windows)
+        data = result.spike_array()  # (neurons, trials, steps), in probed order: no copy
+        got, complete, finish = count_field_rows(data, nodes, problem.shape, windows)
         if not complete.all():
             if length * 2 > MAX_NEURAL_STEPS:
                 raise DiffusionError(
                     f"the solver did not finish {problem.steps} model steps within {length:,} neural"
                     " steps; is a supervisor neuron missing or the circuit changed?")
             length *= 2
+            del result, data, got  # before the longer run allocates
             continue
         counts[done:done + batch] = got
-        finished[done:done + batch] = _finish_steps(stack, nodes, windows)
+        finished[done:done + batch] = finish
+        del got
         end = int(finished[done:done + batch].max()) + 1
         if exact_events and end < length:
             result = sim.run(end, seed=seed, trials=batch, record=probed, trial_offset=trial_offset + done,
-                             max_memory=budget, engine=engine)
+                             max_memory=budget - held, engine=engine)
         events += result.synaptic_events
-        spikes += int(np.count_nonzero(result.spikes_of(probed)))
+        spikes += int(np.count_nonzero(result.spike_array()))
         done += batch
+        del result, data
     return Solution(
         problem=problem, counts=counts, neural_steps=finished, seed=seed, trial_offset=trial_offset,
         synaptic_events=events, spikes=spikes, simulated_steps=length, neurons=len(net),
@@ -156,11 +163,44 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
     )
 
 
-def _finish_steps(stack: np.ndarray, nodes: Sequence[float], windows: int) -> np.ndarray:
-    """Per trial, the neural step of the clock spike that closes the last model step."""
-    clocks = np.asarray(nodes) < 0
-    ticks = np.cumsum(stack[:, :, clocks].sum(axis=2), axis=1)  # (trials, steps)
-    return np.argmax(ticks >= windows + 1, axis=1)
+def memory_estimate(net: Network, label: str | None = None, trials: int = 1, *,
+                    steps: int | None = None, engine: str = "auto", max_memory: int | None = None) -> int:
+    """Bytes :func:`solve` allocates for its first run length: the counts of every trial
+    plus the largest batch of trials it would run at once (simulation and decoding)."""
+    probe = field_probe(net, label)
+    problem, hint = _problem(probe)
+    sim = Simulator(net)
+    probed = net.resolve(list(probe.neurons))
+    windows = problem.steps + 1
+    budget = _max_memory() if max_memory is None else max_memory
+    length = max(1, int(steps if steps is not None else hint))
+    held = 8 * trials * (windows * problem.nodes + 1)
+    batch = _batch(sim, probed, length, trials, windows, problem.nodes, max(budget - held, 0), engine)
+    parts = sim.memory_estimate(length, batch, record=probed, engine=engine)
+    decode = field_bytes(len(probed), batch, length, windows, problem.nodes)
+    return held + max(memory_total(parts), parts["recorded spikes"] + decode)
+
+
+def _batch(sim: Simulator, probed: np.ndarray, length: int, left: int, windows: int, nodes: int,
+           budget: int, engine: str) -> int:
+    """The most trials (up to ``left``) whose run of ``length`` steps and field decoding fit in
+    ``budget`` bytes: the simulator's estimate and the decoding's are linear in the trials."""
+
+    def need(trials: int) -> int:
+        parts = sim.memory_estimate(length, trials, record=probed, engine=engine)
+        decode = field_bytes(len(probed), trials, length, windows, nodes)
+        # the run's state is freed before the decoding, which reads only the recording
+        return max(memory_total(parts), parts["recorded spikes"] + decode)
+
+    one = need(1)
+    if one > budget:
+        raise DiffusionError(
+            f"one trial of {length:,} neural steps recording {len(probed):,} neurons needs about"
+            f" {_size(one)} with its decoding, over the limit of {_size(budget)} (after the"
+            " counts of every trial); run fewer trials per call or raise max_memory /"
+            " SPIKEC_MAX_MEMORY")
+    per_trial = max(need(2) - one, 1)
+    return int(max(1, min(left, 1 + (budget - one) // per_trial)))
 
 
 def resources(sol: Solution) -> dict[str, Any]:

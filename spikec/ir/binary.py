@@ -12,10 +12,15 @@ No pickles: ``numpy.load(path, allow_pickle=False)`` reads it, and so does
 :func:`load_npz`, member by member.
 
 Reading checks each member's ``.npy`` header (dtype, shape) against the sizes
-the JSON header declares, and those against the member's stored size, before
-allocating anything; every schema error is a :class:`NetworkFileError` naming
-the file and the array. The network is then built from the columns with no
-Python loop per neuron or synapse, and verified.
+the JSON header declares, and those against the member's stored size (and a
+compressed member's claimed size against what deflate can give), then the
+counts against the limits (``SPIKEC_MAX_NEURONS``, ``SPIKEC_MAX_SYNAPSES``),
+before allocating anything; the ``header`` and ``names.text`` members, which no
+count sizes, may hold at most :data:`MAX_TEXT_BYTES`. Values are checked too
+(finite parameters and weights, rates NaN or in [0, 1], delays >= 1). Every
+schema error is a :class:`NetworkFileError` naming the file and the array.
+The network is then built from the columns with no Python loop per neuron or
+synapse, and verified.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
+import struct
+import sys
 import zipfile
 from collections.abc import Mapping
 from typing import IO, Any
@@ -30,10 +38,11 @@ from typing import IO, Any
 import numpy as np
 
 from spikec.errors import NetworkFileError, SourceLocation, SpikecError
-from spikec.ir.files import atomic_file
+from spikec.ir.files import atomic_file, lone_surrogate
 from spikec.ir.names import NameTable
 from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
-from spikec.ir.serialize import _Reader, probe_from_dict, probe_to_dict
+from spikec.ir.npy import entry_problem, open_zip, read_npy_header
+from spikec.ir.serialize import _Reader, check_count, probe_from_dict, probe_to_dict
 
 __all__ = ["FORMAT", "VERSION", "save_npz", "load_npz", "read_npz", "name_columns", "is_network_npz"]
 
@@ -42,7 +51,9 @@ VERSION = 1
 
 _MAX_NEURONS = 2**31 - 1
 _MAX_ELEMENT = 999_999_999  # names.py keeps elements of at most 9 digits
-_DEFLATE_RATIO = 1100  # deflate expands at most ~1032:1; a member claiming more is corrupt
+#: The most bytes the two members whose size no count fixes (``header``, ``names.text``)
+#: may hold; the others are sized by the header's counts, themselves within the limits.
+MAX_TEXT_BYTES = 2**31 - 1
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # every member's timestamp: the same network, the same bytes
 
 #: Member -> (dtype, length): "N" neurons, "E" synapses, "T" bytes of name text.
@@ -160,16 +171,20 @@ class _Archive:
     def has(self, name: str) -> bool:
         return f"{name}.npy" in self.zf.NameToInfo
 
-    def array(self, name: str, dtype: str, length: int | None = None) -> np.ndarray:
-        """Member ``name``: a 1-D array of ``dtype`` (and ``length`` when given)."""
+    def array(self, name: str, dtype: str, length: int | None = None, *, read: bool = True) -> np.ndarray:
+        """Member ``name``: a 1-D array of ``dtype`` (and ``length`` when given). With
+        ``read=False`` only its ``.npy`` header and sizes are checked (an empty array is
+        returned), so a file can be refused before any member is read."""
         what = f"array '{name}'"
         try:
             info = self.zf.getinfo(f"{name}.npy")
         except KeyError:
             raise self.fail(what, "missing") from None
-        if info.compress_type != zipfile.ZIP_STORED and info.file_size > _DEFLATE_RATIO * max(
-                info.compress_size, 1 << 10):
-            raise self.fail(what, "its stored size is impossible for its compressed size")
+        problem = entry_problem(info)
+        if problem:
+            raise self.fail(what, problem)
+        if length is None and info.file_size > MAX_TEXT_BYTES:
+            raise self.fail(what, f"{info.file_size:,} bytes is more than the {MAX_TEXT_BYTES:,} it may hold")
         try:
             with self.zf.open(info) as fh:
                 shape, found = self._header(fh, what)
@@ -183,8 +198,10 @@ class _Archive:
                 if info.file_size != fh.tell() + nbytes:
                     raise self.fail(what, f"holds {info.file_size - fh.tell()} bytes of data, its header says"
                                     f" {nbytes}")
+                if not read:
+                    return np.zeros(0, dtype=want)
                 data = fh.read(nbytes)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
             raise self.fail(what, f"cannot read: {exc}") from None
         if len(data) != nbytes:
             raise self.fail(what, "truncated")
@@ -192,33 +209,36 @@ class _Archive:
 
     def _header(self, fh: IO[bytes], what: str) -> tuple[tuple[int, ...], np.dtype[Any]]:
         try:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version == (2, 0):
-                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, SyntaxError, TypeError) as exc:
-            raise self.fail(what, f"not a .npy array: {exc}") from None
-        if dtype.hasobject:
-            raise self.fail(what, "holds Python objects (pickles are refused)")
-        return tuple(shape), dtype
+            shape, _, dtype = read_npy_header(fh)
+        except ValueError as exc:
+            raise self.fail(what, str(exc)) from None
+        return shape, dtype
 
     def json(self, name: str) -> Any:
         raw = self.array(name, "|u1").tobytes()
         try:
-            return json.loads(raw.decode("utf-8"))
+            doc = json.loads(raw.decode("utf-8"))
+            odd = lone_surrogate(doc) if b"\\ud" in raw or b"\\uD" in raw else None
+            if odd is not None:
+                raise self.fail(f"array '{name}'", odd)
+            return doc
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise self.fail(f"array '{name}'", f"not UTF-8 JSON: {exc}") from None
+        except RecursionError:
+            raise self.fail(f"array '{name}'", "not UTF-8 JSON: brackets nested too deeply") from None
+        except ValueError:  # the only other failure: an integer of more digits than Python reads
+            raise self.fail(f"array '{name}'", "not UTF-8 JSON: an integer of more than"
+                            f" {sys.get_int_max_str_digits():,} digits") from None
 
 
 def is_network_npz(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is an NPZ file with a spikec network header (False for others)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the open
+            return False
         with zipfile.ZipFile(path) as zf:
             return "header.npy" in zf.NameToInfo
-    except (OSError, zipfile.BadZipFile):
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, OverflowError, struct.error):
         return False
 
 
@@ -234,14 +254,13 @@ def read_npz(path: str | os.PathLike[str], extra: Mapping[str, tuple[str, str]] 
     holds, each checked as the network's own are (a malformed one is a
     :class:`NetworkFileError`; a missing one is left out)."""
     source = os.fspath(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise NetworkFileError(f"{source}: no such file") from None
-    except zipfile.BadZipFile:
-        raise NetworkFileError(f"{source}: not an NPZ (zip) file") from None
-    except OSError as exc:
-        raise NetworkFileError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    with open_zip(path, source, NetworkFileError) as zf:
+        return _read_archive(zf, source, extra)
+
+
+def _read_archive(zf: zipfile.ZipFile, source: str, extra: Mapping[str, tuple[str, str]] | None,
+                  ) -> tuple[Network, dict[str, Any], dict[str, np.ndarray]]:
+    """:func:`read_npz` on the opened archive."""
     with zf:
         archive = _Archive(zf, source)
         if not archive.has("header"):
@@ -276,11 +295,16 @@ def _read(a: _Archive) -> tuple[Network, dict[str, Any]]:
     e = _count(a, header, "synapses")
     n_bases = _count(a, header, "bases")
     sizes = {"N": n, "E": e, "T": None}
+    for k, (dtype, size) in _ARRAYS.items():  # every member's header and size, before reading any
+        a.array(k, dtype, sizes[size], read=False)
+    check_count(a.source, "header.neurons", n, "neurons", "SPIKEC_MAX_NEURONS")
+    check_count(a.source, "header.synapses", e, "synapses", "SPIKEC_MAX_SYNAPSES")
     cols = {k: a.array(k, dtype, sizes[size]) for k, (dtype, size) in _ARRAYS.items()}
     locs = _locations(a, r.get(header, "locations", list, "header"))
     tags = _tag_sets(a, r.get(header, "tags", list, "header"))
     table = _names(a, cols, n_bases)
     _check_ids(a, cols, len(locs), len(tags), n, e)
+    _check_values(a, cols, table)
     try:
         net = _network(name, cols, table, locs, tags)
         _stimuli(a, r, net, header.get("stimulus_times", []))
@@ -301,10 +325,11 @@ def _locations(a: _Archive, rows: list[Any]) -> list[SourceLocation | None]:
     out: list[SourceLocation | None] = []
     for k, row in enumerate(rows):
         ok = (isinstance(row, list) and len(row) == 4 and isinstance(row[0], str)
-              and type(row[1]) is int and type(row[2]) is int and (row[3] is None or isinstance(row[3], str)))
+              and type(row[1]) is int and type(row[2]) is int and (row[3] is None or isinstance(row[3], str))
+              and 0 <= row[1] < 2**63 and 0 <= row[2] < 2**63)
         if not ok:
-            raise a.fail(f"header.locations[{k}]",
-                         f"expected [file, line, column, text or null], got {row!r:.60}")
+            raise a.fail(f"header.locations[{k}]", "expected [file, line, column, text or null] (line and"
+                         f" column integers >= 0), got {row!r:.60}")
         out.append(SourceLocation(row[0], row[1], row[2], row[3]))
     return out
 
@@ -390,6 +415,36 @@ def _check_ids(a: _Archive, cols: Mapping[str, np.ndarray], n_locs: int, n_tags:
             k = int(np.flatnonzero(odd)[0])
             raise a.fail(f"array 'neurons.{key}'", f"entry {k} is an input neuron, whose {key} must be the"
                          f" default {DEFAULT_PARAMS[key]:g}, got {col[k]!r}")
+
+
+def _check_values(a: _Archive, cols: Mapping[str, np.ndarray], bases: list[str]) -> None:
+    """Finite parameters, rates NaN (none) or in [0, 1], finite weights and delays >= 1,
+    each refused naming its array and entry."""
+    def who(k: int) -> str:
+        base, elem = bases[int(cols["names.base"][k])], int(cols["names.elem"][k])
+        return base if elem < 0 else f"{base}[{elem}]"
+
+    for key in NEURON_PARAMS:
+        col = cols[f"neurons.{key}"]
+        bad = np.flatnonzero(~np.isfinite(col))
+        if len(bad):
+            k = int(bad[0])
+            raise a.fail(f"array 'neurons.{key}'", f"entry {k} (neuron '{who(k)}'): expected a finite number,"
+                         f" got {float(col[k])!r}")
+    rate = cols["neurons.rate"]
+    bad = np.flatnonzero(~np.isnan(rate) & ~((rate >= 0.0) & (rate <= 1.0)))
+    if len(bad):
+        k = int(bad[0])
+        raise a.fail("array 'neurons.rate'", f"entry {k} (input '{who(k)}'): expected NaN (no rate) or a rate"
+                     f" in [0, 1], got {float(rate[k])!r}")
+    pre, post = cols["synapses.pre"], cols["synapses.post"]
+    for key, odd, rule in (("weight", ~np.isfinite(cols["synapses.weight"]), "weight must be finite"),
+                           ("delay", cols["synapses.delay"] < 1, "delay must be an integer >= 1")):
+        if odd.any():
+            k = int(np.flatnonzero(odd)[0])
+            value = cols[f"synapses.{key}"][k].item()
+            raise a.fail(f"synapse {who(int(pre[k]))} -> {who(int(post[k]))}",
+                         f"{rule}, got {value!r} (array 'synapses.{key}', entry {k})")
 
 
 def _network(name: str, cols: Mapping[str, np.ndarray], bases: list[str],

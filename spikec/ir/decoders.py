@@ -30,7 +30,8 @@ import numpy as np
 from spikec.errors import SpikecError, did_you_mean
 from spikec.ir.network import DECODERS, Network, Probe
 
-__all__ = ["decode", "decode_probes", "probe_spike_names", "label_scores", "count_field", "DECODER_FUNCTIONS"]
+__all__ = ["decode", "decode_probes", "probe_spike_names", "label_scores", "count_field", "count_field_rows",
+           "field_bytes", "decode_bytes", "FIELD_CELLS", "DECODER_FUNCTIONS"]
 
 
 def _per_neuron(values: np.ndarray, single: bool) -> list[Any]:
@@ -65,8 +66,9 @@ def _binary(spikes: np.ndarray) -> list[Any]:
             steps = np.flatnonzero(trial.any(axis=1))
             out.append([[int(t), sum(p for p, s in zip(powers, trial[t], strict=True) if s)] for t in steps])
         return out
-    weights = np.left_shift(np.int64(1), np.arange(k, dtype=np.int64))
-    values = spikes.astype(np.int64) @ weights  # (trials, steps)
+    values = np.zeros(spikes.shape[:2], dtype=np.int64)  # (trials, steps), one bit per neuron
+    for i in range(k):
+        values |= spikes[:, :, i].astype(np.int64) << i
     return [
         [[int(t), int(row[t])] for t in np.flatnonzero(trial.any(axis=1))]
         for trial, row in zip(spikes, values, strict=True)
@@ -158,6 +160,11 @@ def decode_probes(net: Network, spikes: dict[str, np.ndarray]) -> dict[str, list
     return out
 
 
+#: Spike cells (neuron x trial x step) a field count scans at once: its temporaries
+#: (a copy of the block and the coordinates of its spikes) stay under about 64 bytes each.
+FIELD_CELLS = 1 << 18
+
+
 def count_field(spikes: np.ndarray, nodes: Sequence[float], shape: Sequence[int],
                 windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Walker counts per window and node from the spikes of a ``field`` probe.
@@ -171,24 +178,80 @@ def count_field(spikes: np.ndarray, nodes: Sequence[float], shape: Sequence[int]
     most complete windows of any trial.
     """
     spikes = np.asarray(spikes, dtype=bool)
-    trials, steps, k = spikes.shape
+    if spikes.ndim != 3:
+        raise SpikecError(f"a field probe's spikes have shape (trials, steps, neurons), got {spikes.shape}")
+    counts, complete, _ = count_field_rows(spikes.transpose(2, 0, 1), nodes, shape, windows)
+    return counts, complete
+
+
+def count_field_rows(data: np.ndarray, nodes: Sequence[float], shape: Sequence[int],
+                     windows: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`count_field` of spikes laid out (k, trials, steps), as a simulation records
+    them, without copying them whole: the neurons, trials and steps are scanned in blocks
+    of at most :data:`FIELD_CELLS` cells. Also returns, per trial, the step of the clock
+    spike that closes the last window (0 when it never came)."""
+    k, trials, steps = data.shape
     node_arr = np.asarray(nodes, dtype=float)
     shape = tuple(int(n) for n in shape)
     n_nodes = int(np.prod(shape)) if shape else 0
     if len(node_arr) != k or len(shape) not in (1, 2):
         raise SpikecError(f"bad field decode key for a probe of {k} neurons")
     is_clock = node_arr < 0
-    ticks = spikes[:, :, is_clock].sum(axis=2)  # (trials, steps): clock spikes per step
-    window_of_step = np.cumsum(ticks, axis=1) - 1  # -1 before the first clock spike
-    ends = ticks.sum(axis=1)  # clock spikes per trial
+    clocks = np.flatnonzero(is_clock)
+    ticks = np.zeros((trials, steps), dtype=np.int32)  # clock spikes per step
+    for r in clocks.tolist():
+        ticks += data[r]
+    window_of_step = np.cumsum(ticks, axis=1, dtype=np.int32)
+    window_of_step -= 1  # -1 before the first clock spike
+    ends = window_of_step[:, -1].astype(np.int64) + 1 if steps else np.zeros(trials, dtype=np.int64)
+    del ticks
     if windows is None:
         windows = max(int(ends.max()) - 1, 0) if trials else 0
-    counts = np.zeros((trials, max(windows, 0), n_nodes), dtype=np.int64)
+    windows = max(windows, 0)
+    counts = np.zeros((trials, windows, n_nodes), dtype=np.int64)
     counted = np.flatnonzero(~is_clock)
     node_of = node_arr[counted].astype(np.int64)
-    t_idx, s_idx, j_idx = np.nonzero(spikes[:, :, counted])
-    win = window_of_step[t_idx, s_idx]
-    keep = (win >= 0) & (win < windows)
-    np.add.at(counts, (t_idx[keep], win[keep], node_of[j_idx[keep]]), 1)
-    complete = np.arange(max(windows, 0))[None, :] < (ends[:, None] - 1)
-    return counts.reshape((trials, max(windows, 0), *shape)), complete
+    sb = max(1, min(steps, FIELD_CELLS))
+    tb = max(1, min(trials, FIELD_CELLS // sb))
+    rb = max(1, min(len(counted), FIELD_CELLS // (tb * sb)))
+    for r0 in range(0, len(counted), rb):
+        rows = counted[r0:r0 + rb]
+        for b0 in range(0, trials, tb):
+            for s0 in range(0, steps, sb):
+                j, b, t = np.nonzero(data[rows, b0:b0 + tb, s0:s0 + sb])
+                b += b0
+                t += s0
+                win = window_of_step[b, t]
+                keep = (win >= 0) & (win < windows)
+                np.add.at(counts, (b[keep], win[keep], node_of[r0 + j[keep]]), 1)
+    complete = np.arange(windows)[None, :] < (ends[:, None] - 1)
+    finish = np.argmax(window_of_step >= windows, axis=1) if steps else np.zeros(trials, dtype=np.int64)
+    return counts.reshape((trials, windows, *shape)), complete, finish
+
+
+def field_bytes(k: int, trials: int, steps: int, windows: int, nodes: int) -> int:
+    """Bytes :func:`count_field_rows` allocates for ``k`` neurons, ``trials`` x ``steps``
+    and ``windows`` x ``nodes`` counts: the window of every step (int32, and a transient
+    int32 for the clock ticks), the counts, and one block's copy and spike coordinates."""
+    block = min(FIELD_CELLS, k * trials * steps)
+    return 8 * trials * steps + 8 * trials * windows * nodes + 65 * block + 8 * trials
+
+
+def decode_bytes(decoder: str, k: int, trials: int, steps: int, spikes: int,
+                 classes: int = 0, nodes: int = 0, windows: int = 0) -> int:
+    """Bytes :func:`decode_probes` allocates for one probe of ``k`` neurons over ``trials``
+    x ``steps`` holding ``spikes`` spikes: the stacked spikes, the decoder's temporaries and
+    its Python values (``classes`` of a ``label`` key, mesh ``nodes`` and ``windows`` of a
+    ``field``). The
+    JSON text of the values is left to the caller (about 3 bytes a value per copy)."""
+    cells = k * trials * steps
+    lanes = trials * steps
+    if decoder in ("count", "rate", "first"):
+        return cells + 72 * trials * k
+    if decoder == "binary":  # the word per step, and [step, value] pairs where any fires
+        return cells + 24 * lanes + 160 * min(spikes, lanes)
+    if decoder == "label":  # spikes as floats twice, the scores, the classes as a list
+        return cells + 16 * cells + 8 * lanes * (classes + 2)
+    if decoder == "field":
+        return cells + field_bytes(k, trials, steps, windows, nodes) + 48 * trials * windows * nodes
+    return cells

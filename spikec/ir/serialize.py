@@ -18,12 +18,24 @@ row per class). Synapses are stored as columns, ``pre``/``post`` being indices i
 save -> load reproduces every value bit for bit. Files are written to a
 temporary name and renamed (:mod:`spikec.ir.files`, whose helpers this module
 re-exports), so a failed save never leaves a partial file.
+
+Reading audits every field: its type (a boolean is not a number), range,
+finiteness and integer-ness, and the counts of neurons and synapses against the
+limits (``SPIKEC_MAX_NEURONS``, ``SPIKEC_MAX_SYNAPSES``, as the front end's) before
+anything is built; the file itself must be a regular file of at most
+``SPIKEC_MAX_FILE_BYTES`` (:data:`spikec.ir.files.MAX_JSON_BYTES`). Every mistake is a
+:class:`NetworkFileError` naming the file and the JSON path (``net.json:
+synapses.delay[3]: ...``), or the line and column of malformed JSON; the network
+read is verified.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +43,7 @@ import numpy as np
 
 from spikec.errors import NetworkFileError, SourceLocation, SpikecError
 from spikec.ir.files import read_json, write_bytes_atomic, write_text_atomic
+from spikec.ir.limits import size_limit
 from spikec.ir.network import NEURON_PARAMS, Network, PoissonRate, Probe
 from spikec.ir.payloads import MAX_DELAY
 
@@ -141,17 +154,70 @@ class _Reader:
         self.source = source
 
     def fail(self, where: str, message: str) -> NetworkFileError:
+        """The error ``SOURCE: WHERE: MESSAGE``."""
         return NetworkFileError(f"{self.source}: {where}: {message}")
 
+    def wrap(self, where: str, exc: SpikecError) -> NetworkFileError:
+        """A network-building error raised while reading the value at ``where``, named by
+        its place in the file (the network's own source location is dropped: the mistake
+        is in this file)."""
+        return self.fail(where, exc.message)
+
     def get(self, obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+        """``obj[key]``, which must be of ``kind`` (a bool only where ``bool`` is one)."""
         if not isinstance(obj, dict):
             raise self.fail(where, f"expected an object, got {type(obj).__name__}")
         if key not in obj:
             raise self.fail(where, f"missing '{key}'")
         value = obj[key]
         if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
-            raise self.fail(f"{where}.{key}", f"expected {_kind_name(kind)}, got {value!r:.60}")
+            raise self.fail(_at(where, key), f"expected {_kind_name(kind)}, got {_short(value)}")
         return value
+
+    def number(self, obj: Any, key: str, where: str) -> float:
+        """``obj[key]`` as a finite float (an integer too large for a float is refused)."""
+        value = self.get(obj, key, (int, float), where)
+        try:
+            x = float(value)
+        except OverflowError:
+            raise self.fail(_at(where, key), f"expected a finite number, got {_short(value)}") from None
+        if not math.isfinite(x):
+            raise self.fail(_at(where, key), f"expected a finite number, got {x!r}")
+        return x
+
+    def integer(self, obj: Any, key: str, where: str, low: int = 0, high: int = MAX_DELAY) -> int:
+        """``obj[key]``, an integer in ``[low, high]`` (not a bool)."""
+        value = self.get(obj, key, int, where)
+        if not low <= value <= high:
+            raise self.fail(_at(where, key), f"expected an integer in [{low}, {_bound(high)}], got"
+                            f" {_short(value)}")
+        return int(value)
+
+    def strings(self, obj: Any, key: str, where: str) -> list[str]:
+        """``obj[key]``, a list of strings."""
+        values = self.get(obj, key, list, where)
+        if not all(type(v) is str for v in values):
+            j = next(k for k, v in enumerate(values) if type(v) is not str)
+            raise self.fail(f"{_at(where, key)}[{j}]", f"expected a string, got {_short(values[j])}")
+        return values
+
+    def location(self, obj: dict[str, Any], where: str) -> SourceLocation | None:
+        """``obj["loc"]``: null, or ``{file, line, column}`` with integers >= 0."""
+        lj = obj.get("loc")
+        if lj is None:
+            return None
+        at = f"{where}.loc"
+        return SourceLocation(self.get(lj, "file", str, at), self.integer(lj, "line", at),
+                              self.integer(lj, "column", at))
+
+
+def _at(where: str, key: str) -> str:
+    """The JSON path of ``key`` in the object at ``where`` (``"top level"``: the document)."""
+    return key if where == "top level" else f"{where}.{key}"
+
+
+def _bound(n: int) -> str:
+    return "2**63 - 1" if n == MAX_DELAY else f"{n:,}"
 
 
 def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -164,67 +230,63 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in _kinds(kind))
 
 
+#: The default ceilings of a network read from a file, as the front end's (``spikec.dsl.limits``).
+def file_limit(var: str) -> int:
+    """The neuron (``SPIKEC_MAX_NEURONS``) or synapse (``SPIKEC_MAX_SYNAPSES``) ceiling of a
+    network read from a file (:func:`spikec.ir.limits.size_limit`: the front end's)."""
+    return size_limit(var)
+
+
+def check_count(source: str, where: str, count: int, what: str, var: str) -> None:
+    """Refuse ``count`` neurons or synapses (``what``) past the ceiling ``var``, naming
+    ``source`` and ``where``, before anything is built for them."""
+    limit = file_limit(var)
+    if count > limit:
+        raise NetworkFileError(f"{source}: {where}: {count:,} {what} is more than the limit of {limit:,}"
+                               f" (set {var} to raise it)")
+
+
 def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
-    """Build a :class:`Network` from a version-1 dict; errors name ``source`` and the JSON path."""
+    """Build a :class:`Network` from a version-1 dict; errors name ``source`` and the JSON path.
+    Counts are checked against the limits (``SPIKEC_MAX_NEURONS``, ``SPIKEC_MAX_SYNAPSES``)
+    before anything is built, and the network is verified."""
     r = _Reader(source)
     if not isinstance(doc, dict):
         raise r.fail("top level", f"expected an object, got {type(doc).__name__}")
     fmt = doc.get("format")
     if fmt != FORMAT:
-        raise r.fail("format", f"expected '{FORMAT}', got {fmt!r}")
+        raise r.fail("format", f"expected '{FORMAT}', got {_short(fmt)}")
     version = doc.get("version")
-    if version != VERSION:
-        raise r.fail("version", f"this spikec reads version {VERSION}, got {version!r}")
-    name = doc.get("name", "network")
-    net = Network(str(name))
+    if type(version) is not int or version != VERSION:
+        raise r.fail("version", f"this spikec reads version {VERSION}, got {_short(version)}")
+    net = Network(r.get(doc, "name", str, "top level") if "name" in doc else "network")
     neurons = r.get(doc, "neurons", list, "top level")
-    names: list[str] = []
+    check_count(source, "neurons", len(neurons), "neurons", "SPIKEC_MAX_NEURONS")
+    syn = r.get(doc, "synapses", dict, "top level")
+    cols = {k: r.get(syn, k, list, "synapses") for k in ("pre", "post", "weight", "delay")}
+    if len({len(c) for c in cols.values()}) > 1:
+        raise r.fail("synapses", "columns pre, post, weight, delay differ in length")
+    check_count(source, "synapses", len(cols["pre"]), "synapses", "SPIKEC_MAX_SYNAPSES")
     try:
-        for i, entry in enumerate(neurons):
-            where = f"neurons[{i}]"
-            nm = r.get(entry, "name", str, where)
-            tags = r.get(entry, "tags", list, where) if "tags" in entry else []
-            loc = None
-            if entry.get("loc") is not None:
-                lj = entry["loc"]
-                loc = SourceLocation(
-                    r.get(lj, "file", str, f"{where}.loc"),
-                    r.get(lj, "line", int, f"{where}.loc"),
-                    r.get(lj, "column", int, f"{where}.loc"),
-                )
-            if entry.get("input", False):
-                net.input(nm, loc=loc, tags=tags)
-            else:
-                params = {
-                    k: r.get(entry, k, (int, float), where) for k in NEURON_PARAMS if k in entry
-                }
-                unknown = set(entry) - set(NEURON_PARAMS) - {"name", "input", "tags", "loc"}
-                if unknown:
-                    raise r.fail(where, f"unknown field '{sorted(unknown)[0]}'")
-                net.neuron(nm, **params, loc=loc, tags=tags)
-            names.append(nm)
-        syn = r.get(doc, "synapses", dict, "top level")
-        cols = {k: r.get(syn, k, list, "synapses") for k in ("pre", "post", "weight", "delay")}
-        lengths = {len(c) for c in cols.values()}
-        if len(lengths) > 1:
-            raise r.fail("synapses", "columns pre, post, weight, delay differ in length")
-        index = {k: _index_column(r, cols[k], f"synapses.{k}", len(names)) for k in ("pre", "post")}
-        weights = _number_column(r, cols["weight"], "synapses.weight")
-        net.add_synapses(index["pre"], index["post"], weights, _delay_column(r, cols["delay"]))
+        _add_rows(net, r, neurons)
+        index = {k: _index_column(r, cols[k], f"synapses.{k}", len(neurons)) for k in ("pre", "post")}
+        weights = number_column(r, cols["weight"], lambda j: f"synapses.weight[{j}]")
+        delays = delay_column(r, cols["delay"], lambda j: f"synapses.delay[{j}]")
+        net.add_synapses(index["pre"], index["post"], weights, delays)
         probes = doc.get("probes", [])
         if not isinstance(probes, list):
-            raise r.fail("probes", "expected a list")
+            raise r.fail("probes", f"expected a list, got {_short(probes)}")
         for i, pj in enumerate(probes):
-            probe_from_dict(net, pj, r, f"probes[{i}]")
-        stimuli = doc.get("stimuli", {})
-        if not isinstance(stimuli, dict):
-            raise r.fail("stimuli", "expected an object")
-        for nm, sj in stimuli.items():
-            where = f"stimuli[{nm!r}]"
-            if isinstance(sj, dict) and "rate" in sj:
-                net.stimulus(nm, rate=r.get(sj, "rate", (int, float), where))
-            else:
-                net.stimulus(nm, r.get(sj, "times", list, where))
+            try:
+                probe_from_dict(net, pj, r, f"probes[{i}]")
+            except NetworkFileError:
+                raise
+            except SpikecError as exc:
+                raise r.wrap(f"probes[{i}]", exc) from None
+        stimuli_from_dict(net, doc.get("stimuli", {}), r)
+        from spikec.ir.verify import verify
+
+        verify(net)
     except NetworkFileError:
         raise
     except SpikecError as exc:
@@ -232,69 +294,151 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
     return net
 
 
+def _add_rows(net: Network, r: _Reader, neurons: list[Any]) -> None:
+    """Add the neuron rows in order (one API call each: names, tags and locations are
+    irregular; large networks use the NPZ format)."""
+    allowed = {*NEURON_PARAMS, "name", "input", "tags", "loc"}
+    for i, entry in enumerate(neurons):
+        where = f"neurons[{i}]"
+        nm = r.get(entry, "name", str, where)
+        tags = r.strings(entry, "tags", where) if "tags" in entry else []
+        loc = r.location(entry, where)
+        if r.get(entry, "input", bool, where) if "input" in entry else False:
+            net.input(nm, loc=loc, tags=tags)
+            continue
+        params = {k: r.number(entry, k, where) for k in NEURON_PARAMS if k in entry}
+        unknown = set(entry) - allowed
+        if unknown:
+            raise r.fail(where, f"unknown field '{sorted(unknown)[0]}'")
+        net.neuron(nm, **params, loc=loc, tags=tags)
+
+
 def _index_column(r: _Reader, values: list[Any], where: str, n: int) -> np.ndarray:
     """A column of neuron indices as an int64 array; the first bad entry is named."""
-    if all(type(v) is int for v in values):
-        try:
-            arr = np.array(values, dtype=np.int64)
-        except OverflowError:
-            arr = None
-        if arr is not None:
-            bad = np.flatnonzero((arr < 0) | (arr >= n))
-            if not len(bad):
-                return arr
-            j = int(bad[0])
-        else:
-            j = next(k for k, v in enumerate(values) if not -(2**63) <= v < 2**63)
+    arr = int_array(values)
+    if arr is not None:
+        bad = np.flatnonzero((arr < 0) | (arr >= n))
+        if not len(bad):
+            return arr
+        j = int(bad[0])
     else:
-        j = next(k for k, v in enumerate(values) if type(v) is not int)
+        j = next(k for k, v in enumerate(values) if type(v) is not int or not -(2**63) <= v < 2**63)
     raise r.fail(f"{where}[{j}]", f"expected a neuron index in [0, {n}), got {_short(values[j])}")
 
 
-def _number_column(r: _Reader, values: list[Any], where: str) -> np.ndarray:
-    """A column of finite numbers as float64; the first bad entry is named."""
-    for j, v in enumerate(values):
-        if type(v) is not float and type(v) is not int:
-            raise r.fail(f"{where}[{j}]", f"expected a number, got {_short(v)}")
+def int_array(values: list[Any]) -> np.ndarray | None:
+    """``values`` as int64 when all are integers (not booleans) that fit, else None."""
+    if not set(map(type, values)) <= {int}:
+        return None
     try:
-        return np.array(values, dtype=np.float64)
+        return np.array(values, dtype=np.int64)
     except OverflowError:
-        j = next(k for k, v in enumerate(values) if type(v) is int and abs(v) > 2**1023)
-        raise r.fail(f"{where}[{j}]", "expected a finite number, got an integer too large for a"
-                     " float") from None
+        return None
 
 
-def _delay_column(r: _Reader, values: list[Any]) -> np.ndarray:
-    """A column of delays as int64 (the network checks they are >= 1, naming the synapse)."""
-    for j, v in enumerate(values):
-        if type(v) is not int:
-            raise r.fail(f"synapses.delay[{j}]", f"expected an integer >= 1, got {_short(v)}")
-        if v > MAX_DELAY:
-            raise r.fail(f"synapses.delay[{j}]", f"expected an integer in [1, 2**63 - 1], got {_short(v)}")
-    return np.array(values, dtype=np.int64)
+def number_column(r: _Reader, values: list[Any], where: Callable[[int], str]) -> np.ndarray:
+    """A column of finite numbers (not booleans) as float64; the first bad entry is named
+    by ``where(j)``, its JSON path."""
+    if not set(map(type, values)) <= {int, float}:
+        j = next(k for k, v in enumerate(values) if type(v) is not float and type(v) is not int)
+        raise r.fail(where(j), f"expected a number, got {_short(values[j])}")
+    try:
+        arr = np.array(values, dtype=np.float64)
+    except OverflowError:
+        j = next(k for k, v in enumerate(values) if _too_large(v))
+        raise r.fail(where(j), f"expected a finite number, got {_short(values[j])}") from None
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if len(bad):
+        j = int(bad[0])
+        raise r.fail(where(j), f"expected a finite number, got {float(arr[j])!r}")
+    return arr
+
+
+def _too_large(value: Any) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
+def delay_column(r: _Reader, values: list[Any], where: Callable[[int], str]) -> np.ndarray:
+    """A column of delays as int64; the first entry that is not an integer that fits is
+    named by ``where(j)`` (the network checks that they are >= 1, naming the synapse)."""
+    arr = int_array(values)
+    if arr is None:
+        j = next(k for k, v in enumerate(values) if type(v) is not int or not -(2**63) <= v <= MAX_DELAY)
+        raise r.fail(where(j), f"expected an integer in [1, 2**63 - 1], got {_short(values[j])}")
+    return arr
 
 
 def _short(value: Any) -> str:
     """A value for a message: its repr, cut short (huge integers by their size)."""
     if type(value) is int and value.bit_length() > 64:
         return f"a {value.bit_length()}-bit integer"
+    if isinstance(value, (list, dict)) and len(value) > 8:
+        return f"a {type(value).__name__} of {len(value):,} entries"
     return f"{value!r:.60}"
+
+
+def _key_rows(r: _Reader, pj: dict[str, Any], where: str) -> list[list[float]]:
+    """A probe's decode key: a list of rows of finite numbers."""
+    rows = r.get(pj, "key", list, where)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise r.fail(f"{where}.key[{i}]", f"expected a list of numbers, got {_short(row)}")
+        number_column(r, row, functools.partial("{}.key[{}][{}]".format, where, i))
+    return rows
 
 
 def probe_from_dict(net: Network, pj: Any, r: _Reader, where: str) -> None:
     """Add the probe ``pj`` (a ``probes`` entry of the format) to ``net``; ``r`` names
-    the file in errors, ``where`` the entry."""
+    the file in schema errors, ``where`` the entry (the network's own errors, an unknown
+    neuron or a decode key of the wrong shape, are raised as they are)."""
     if not isinstance(pj, dict):
         raise r.fail(where, f"expected an object, got {type(pj).__name__}")
     decoder = r.get(pj, "decoder", str, where) if pj.get("decoder") is not None else None
     array = r.get(pj, "array", bool, where) if "array" in pj else None
-    decode_key = r.get(pj, "key", list, where) if "key" in pj else None
+    decode_key = _key_rows(r, pj, where) if "key" in pj else None
     info = r.get(pj, "info", dict, where) if "info" in pj else None
-    neurons = r.get(pj, "neurons", list, where)
-    if not all(isinstance(n, str) for n in neurons):
-        raise r.fail(f"{where}.neurons", "expected a list of neuron names")
-    net.probe(*neurons, label=r.get(pj, "label", str, where), decoder=decoder, array=array,
-              key=decode_key, info=info)
+    neurons = r.strings(pj, "neurons", where)
+    label = r.get(pj, "label", str, where)
+    net.probe(*neurons, label=label, decoder=decoder, array=array, key=decode_key, info=info)
+
+
+def stimuli_from_dict(net: Network, stimuli: Any, r: _Reader, where: str = "stimuli") -> None:
+    """Add the stimuli of the format (``{input: {"times": [...]}`` or ``{"rate": p}}``) to
+    ``net``: one bulk call for the rates and one per distinct list of times. An error names
+    the entry at fault (``stimuli['x[0]']``)."""
+    if not isinstance(stimuli, dict):
+        raise r.fail(where, f"expected an object, got {_short(stimuli)}")
+    rated: dict[str, float] = {}
+    timed: dict[tuple[int, ...], list[str]] = {}
+    for name, sj in stimuli.items():
+        at = f"{where}[{name!r}]"
+        if isinstance(sj, dict) and "rate" in sj:
+            rate = r.number(sj, "rate", at)
+            if not 0.0 <= rate <= 1.0:
+                raise r.fail(f"{at}.rate", f"expected a number in [0, 1], got {rate!r}")
+            rated[name] = rate
+        else:
+            times = r.get(sj, "times", list, at)
+            if not all(type(t) is int and t >= 0 for t in times):
+                j = next(k for k, t in enumerate(times) if type(t) is not int or t < 0)
+                raise r.fail(f"{at}.times[{j}]", f"expected an integer >= 0, got {_short(times[j])}")
+            timed.setdefault(tuple(times), []).append(name)
+    try:
+        if rated:
+            net.stimulate(net.resolve(list(rated), "stimulus"), rate=np.array(list(rated.values())))
+        for steps, names in timed.items():
+            net.stimulate(net.resolve(names, "stimulus"), steps, owner=f"stimulus '{names[0]}'")
+    except SpikecError as exc:
+        for name in [*rated, *(nm for names in timed.values() for nm in names)]:
+            try:  # only to find the entry at fault: the network is dropped
+                net.stimulate(net.resolve([name], "stimulus"), rate=0.0)
+            except SpikecError as one:
+                raise r.wrap(f"{where}[{name!r}]", one) from None
+        raise r.wrap(where, exc) from None
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:

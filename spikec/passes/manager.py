@@ -39,7 +39,7 @@ import numpy as np
 
 from spikec.chip.placement import Placement
 from spikec.chip.target import Target
-from spikec.errors import CompileError, Diagnostic, SourceLocation, SpikecError, did_you_mean
+from spikec.errors import CompileError, Diagnostic, SourceLocation, SpikecError, UsageError, did_you_mean
 from spikec.ir.network import Network
 
 __all__ = [
@@ -307,8 +307,17 @@ def compile_for_target(
     places nothing gets the default pipeline's placement passes (``place``, and
     ``split-destinations`` where the target needs it) appended, since a netlist needs a
     placement. Returns the network and the context; ``copy=False`` compiles ``net`` in
-    place (see :func:`run_pipeline`)."""
-    ctx = CompileContext(target, exact=exact, keep=frozenset(keep) if keep is not None else None)
+    place (see :func:`run_pipeline`).
+
+    ``keep`` names the neurons whose spikes must be kept, replacing the default (the
+    probed neurons): a probed neuron left out of it may be removed, and its probe with
+    it (or the probe loses that neuron's column), each such probe noted in the
+    diagnostics. A name that is no neuron of ``net`` is a :class:`UsageError`."""
+    kept = _kept(net, keep)
+    ctx = CompileContext(target, exact=exact, keep=kept)
+    # Probes on neurons left out of ``keep`` are not observable: a pass may remove them.
+    unkept = [(p.label, p.neurons, p.loc) for p in net.probes
+              if not kept.issuperset(p.neurons)] if kept is not None else []
     chosen = list(passes) if passes is not None else default_pipeline(target)
     if not any(p.name == "place" for p in chosen):
         order = pass_registry()["place"].default_order or 0
@@ -316,4 +325,35 @@ def compile_for_target(
     out = run_pipeline(net, chosen, ctx, verify_each=verify_each, print_ir=print_ir, on_timing=on_timing,
                        copy=copy)
     ctx.pipeline = [p.spelled() for p in chosen]
+    _note_dropped_probes(out, ctx, unkept)
     return out, ctx
+
+
+#: Search every name for "did you mean" up to this many neurons.
+_SUGGEST_LIMIT = 20_000
+
+
+def _kept(net: Network, keep: Iterable[str] | None) -> frozenset[str] | None:
+    """``keep`` as a set of names of ``net``'s neurons; an unknown name is a UsageError."""
+    if keep is None:
+        return None
+    names = [keep] if isinstance(keep, str) else list(keep)
+    for name in names:
+        if not isinstance(name, str) or name not in net:
+            shown = did_you_mean(str(name), net.names()) if len(net) <= _SUGGEST_LIMIT else ""
+            raise UsageError(f"keep (--keep): no neuron named '{name}' to keep{shown}")
+    return frozenset(names)
+
+
+def _note_dropped_probes(net: Network, ctx: CompileContext,
+                         unkept: Sequence[tuple[str, tuple[str, ...], SourceLocation | None]]) -> None:
+    """A note for each probe (on neurons outside ``keep``) that lost neurons in the pipeline."""
+    if not unkept:
+        return
+    now = {p.label: len(p.neurons) for p in net.probes}
+    for label, neurons, loc in unkept:
+        left = now.get(label, 0)
+        if left < len(neurons):
+            what = "dropped" if left == 0 else f"lost {len(neurons) - left} of its {len(neurons)} neurons"
+            ctx.note("keep", f"probe '{label}'",
+                     f"{what}: its neurons are not kept (--keep) and the passes removed them", loc)

@@ -25,6 +25,8 @@
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +36,7 @@ import sympy
 from scipy.optimize import Bounds, LinearConstraint, milp
 from sympy.logic import boolalg
 
-from spikec.errors import BooleanError
+from spikec.errors import BooleanError, SourceLocation
 from spikec.synth.threshold import ThresholdCircuit
 
 __all__ = [
@@ -73,17 +75,223 @@ class Synthesis:
         return 2 if self.form in ("sop", "pos", "symmetric") else 1
 
 
-def parse_boolean(text: str) -> Any:
-    """Read ``"(a & b) | ~c"`` as a sympy expression (``^`` is xor, ``>>`` implies)."""
-    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+#: Longest text :func:`parse_boolean` reads (characters), and deepest nesting it builds.
+MAX_TEXT = 100_000
+MAX_DEPTH = 100
 
-    try:
-        expr = parse_expr(text, transformations=standard_transformations, evaluate=True)
-    except (SyntaxError, TypeError, ValueError) as err:
-        raise BooleanError(f"cannot read {text!r} as a Boolean expression: {err}") from None
-    if not isinstance(expr, boolalg.Boolean):
-        raise BooleanError(f"{text!r} is not a Boolean expression")
-    return expr
+_TOKEN = re.compile(r"\s*(?:(?P<name>[^\W\d]\w*)|(?P<number>\d+)|(?P<op>->|>>|<<|[&|^~(),])|(?P<bad>\S))")
+# Binary operators: (precedence, right-associative). Python's precedence, so every form
+# parse_expr read means what it did, plus the gate statement's '->', loosest.
+_BINARY: dict[str, tuple[int, bool]] = {"->": (1, True), "|": (2, False), "^": (3, False),
+                                        "&": (4, False), ">>": (5, False), "<<": (5, False)}
+_CONSTANTS = {"true": True, "True": True, "1": True, "false": False, "False": False, "0": False}
+# name -> (sympy function, fewest arguments, most arguments or None)
+_FUNCTIONS: dict[str, tuple[Any, int, int | None]] = {
+    "And": (sympy.And, 1, None), "Or": (sympy.Or, 1, None), "Xor": (sympy.Xor, 1, None),
+    "Nand": (boolalg.Nand, 1, None), "Nor": (boolalg.Nor, 1, None), "Xnor": (boolalg.Xnor, 1, None),
+    "Equivalent": (sympy.Equivalent, 1, None), "Not": (sympy.Not, 1, 1),
+    "Implies": (sympy.Implies, 2, 2), "ITE": (sympy.ITE, 3, 3)}
+_WORDS = {"and": "&", "or": "|", "not": "~"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "name", "number", "op", "end"
+    text: str
+    pos: int  # offset in the text
+
+
+# A parsed node before it becomes sympy: (operator or "atom", operands or the sympy atom, depth).
+_Node = tuple[str, Any, int]
+
+
+class _Parser:
+    """Precedence climbing over the tokens of :func:`parse_boolean`; builds no Python
+    objects but symbols, constants and nested operand lists (never eval)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = self._tokenize(text)
+        self.i = 0
+
+    def column(self, pos: int) -> int:
+        return pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+
+    def error(self, message: str, pos: int) -> BooleanError:
+        line = self.text.count("\n", 0, pos) + 1
+        start = self.text.rfind("\n", 0, pos) + 1
+        end = self.text.find("\n", pos)
+        shown = self.text[start:end if end >= 0 else len(self.text)]
+        where = SourceLocation("<expression>", line, pos - start + 1,
+                               shown if len(shown) <= 200 else None)
+        return BooleanError(message, where)
+
+    def _tokenize(self, text: str) -> list[_Token]:
+        tokens = []
+        pos = 0
+        while True:
+            m = _TOKEN.match(text, pos)
+            if m is None:  # only whitespace is left
+                tokens.append(_Token("end", "", len(text)))
+                return tokens
+            kind = m.lastgroup or "bad"
+            start, pos = m.start(kind), m.end()
+            if kind == "bad":
+                ch = m.group(kind)
+                raise self.error(f"not a Boolean expression: {ch!r} is not a Boolean operator"
+                                 " (operators: ~ & ^ | -> >> <<, parentheses, 0/1, true/false)", start)
+            tokens.append(_Token(kind, m.group(kind), start))
+
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def expect(self, text: str, after: str) -> _Token:
+        tok = self.take()
+        if tok.text != text or tok.kind != "op":
+            raise self.error(f"cannot read the Boolean expression: expected '{text}' {after},"
+                             f" found {_found(tok)}", tok.pos)
+        return tok
+
+    def parse(self) -> _Node:
+        node = self.expression(0, 0)
+        tok = self.peek()
+        if tok.kind != "end":
+            raise self.error(f"cannot read the Boolean expression: expected an operator, found"
+                             f" {_found(tok)}", tok.pos)
+        return node
+
+    def expression(self, min_prec: int, nesting: int) -> _Node:
+        """Operands joined by binary operators of precedence >= ``min_prec``."""
+        left = self.unary(nesting)
+        while True:
+            tok = self.peek()
+            rule = _BINARY.get(tok.text) if tok.kind == "op" else None
+            if rule is None or rule[0] < min_prec:
+                return left
+            prec, right_assoc = rule
+            self.take()
+            if right_assoc:  # '->' nests to the right: recursion is bounded by the depth check
+                right = self.expression(prec, nesting + 1)
+            else:
+                right = self.expression(prec + 1, nesting)
+            left = self.combine(tok, left, right)
+
+    def combine(self, tok: _Token, left: _Node, right: _Node) -> _Node:
+        op = {"->": "implies", "|": "or", "^": "xor", "&": "and", ">>": "implies", "<<": "implied"}[tok.text]
+        if op == "implied":  # a << b is b >> a
+            op, left, right = "implies", right, left
+        if op in ("or", "xor", "and"):  # sympy flattens these: a | b | c is one Or
+            parts = [*(left[1] if left[0] == op else [left]), *(right[1] if right[0] == op else [right])]
+            depth = max(left[2] - (left[0] == op), right[2] - (right[0] == op)) + 1
+            node: _Node = (op, parts, depth)
+        else:
+            node = (op, [left, right], max(left[2], right[2]) + 1)
+        if node[2] > MAX_DEPTH:
+            raise self.error(f"the Boolean expression nests more than {MAX_DEPTH} levels deep", tok.pos)
+        return node
+
+    def unary(self, nesting: int) -> _Node:
+        nots: list[_Token] = []
+        while self.peek().kind == "op" and self.peek().text == "~":
+            nots.append(self.take())
+        node = self.atom(nesting)
+        if len(nots) % 2:  # sympy.Not(sympy.Not(x)) is x, so only the parity counts
+            node = ("not", [node], node[2] + 1)
+            if node[2] > MAX_DEPTH:
+                raise self.error(f"the Boolean expression nests more than {MAX_DEPTH} levels deep",
+                                 nots[0].pos)
+        return node
+
+    def atom(self, nesting: int) -> _Node:
+        tok = self.take()
+        if nesting > MAX_DEPTH:
+            raise self.error(f"the Boolean expression nests more than {MAX_DEPTH} levels deep", tok.pos)
+        if tok.kind == "op" and tok.text == "(":
+            node = self.expression(0, nesting + 1)
+            self.expect(")", f"to close the '(' at column {self.column(tok.pos)}")
+            return node
+        if tok.text in _CONSTANTS:
+            return ("atom", sympy.true if _CONSTANTS[tok.text] else sympy.false, 0)
+        if tok.kind == "number":
+            raise self.error(f"cannot read the Boolean expression: the constants are 0 and 1, got"
+                             f" {tok.text[:20]}", tok.pos)
+        if tok.kind != "name":
+            raise self.error(f"cannot read the Boolean expression: expected an operand, found"
+                             f" {_found(tok)}", tok.pos)
+        if tok.text in _WORDS:
+            raise self.error(f"cannot read the Boolean expression: write '{_WORDS[tok.text]}'"
+                             f" for '{tok.text}'", tok.pos)
+        if keyword.iskeyword(tok.text):
+            raise self.error(f"cannot read the Boolean expression: '{tok.text}' is a reserved word,"
+                             " not a variable", tok.pos)
+        if tok.text in _FUNCTIONS:
+            return self.call(tok, nesting)
+        return ("atom", sympy.Symbol(tok.text), 0)
+
+    def call(self, name: _Token, nesting: int) -> _Node:
+        """``And(a, b, ...)`` and the other sympy Boolean functions, by name only."""
+        self.expect("(", f"after '{name.text}'")
+        args = [self.expression(0, nesting + 1)]
+        while self.peek().kind == "op" and self.peek().text == ",":
+            self.take()
+            args.append(self.expression(0, nesting + 1))
+        self.expect(")", f"to close the call of '{name.text}'")
+        _, low, high = _FUNCTIONS[name.text]
+        if len(args) < low or (high is not None and len(args) > high):
+            count = f"{low}" if high == low else f"at least {low}"
+            raise self.error(f"cannot read the Boolean expression: {name.text} takes {count}"
+                             f" argument{'s' if low != 1 else ''}, got {len(args)}", name.pos)
+        depth = max(a[2] for a in args) + 1
+        if depth > MAX_DEPTH:
+            raise self.error(f"the Boolean expression nests more than {MAX_DEPTH} levels deep", name.pos)
+        return ("call:" + name.text, args, depth)
+
+
+def _found(tok: _Token) -> str:
+    if tok.text in _WORDS:
+        return f"'{tok.text}' (write '{_WORDS[tok.text]}')"
+    return "the end" if tok.kind == "end" else f"'{tok.text[:40]}'"
+
+
+def _to_sympy(node: _Node) -> Any:
+    """Build the sympy expression of a parsed node (recursion bounded by MAX_DEPTH)."""
+    op, value, _ = node
+    if op == "atom":
+        return value
+    args = [_to_sympy(a) for a in value]
+    if op.startswith("call:"):
+        return _FUNCTIONS[op[5:]][0](*args)
+    fn = {"or": sympy.Or, "xor": sympy.Xor, "and": sympy.And, "implies": sympy.Implies,
+          "not": sympy.Not}[op]
+    return fn(*args)
+
+
+def parse_boolean(text: str) -> Any:
+    """Read ``"(a & b) | ~c"`` as a sympy Boolean expression, without evaluating any Python.
+
+    The operators, loosest first: ``->`` (implies, right-associative), ``|``
+    (or), ``^`` (xor), ``&`` (and), ``>>`` (``a >> b`` is a implies b) and
+    ``<<`` (``a << b`` is b implies a), then ``~`` (not): Python's precedence,
+    which is what sympy's parser gave them. Parentheses group; ``0``/``1``,
+    ``false``/``true`` and ``False``/``True`` are constants; a name is a
+    variable; ``And(...)``, ``Or``, ``Not``, ``Xor``, ``Nand``, ``Nor``,
+    ``Xnor``, ``Implies``, ``Equivalent`` and ``ITE`` may be called by name.
+    A mistake raises :class:`BooleanError` located at the offending token
+    (``<expression>:line:column``); texts longer than :data:`MAX_TEXT` or
+    nesting deeper than :data:`MAX_DEPTH` are refused.
+    """
+    if not isinstance(text, str):
+        raise BooleanError(f"a Boolean expression is text, got {type(text).__name__}")
+    if len(text) > MAX_TEXT:
+        raise BooleanError(f"the Boolean expression is {len(text):,} characters long, over the"
+                           f" limit of {MAX_TEXT:,}")
+    parser = _Parser(text)
+    return _to_sympy(parser.parse())
 
 
 def _columns(n: int) -> np.ndarray:
@@ -280,7 +488,11 @@ def synthesize(expr: Any, variables: Sequence[sympy.Symbol] | None = None) -> Sy
             " split it into several gates")
     names = {v: v.name for v in variables}
     inputs: dict[str, int | None] = {v.name: None for v in variables}
-    table = truth_table(expr, variables)
+    try:
+        table = truth_table(expr, variables)
+    except RecursionError:
+        raise BooleanError(f"the Boolean expression nests too deeply (parse_boolean allows {MAX_DEPTH}"
+                           " levels)") from None
     if table.all() or not table.any():
         circuit = ThresholdCircuit(inputs)
         circuit.output("y", circuit.gate("y", [], 0 if table.all() else 1))

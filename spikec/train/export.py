@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from spikec.errors import TrainError
+from spikec.ir.files import atomic_path
 from spikec.train.model import SharpNet, SpikingBReLU, _Layer
 
 __all__ = ["export_h5", "export_nir"]
@@ -99,7 +100,7 @@ def export_h5(model: SharpNet, path: str | os.PathLike[str]) -> None:
                    "config": {"name": "softmax_decode_1", "trainable": True,
                               "key": {"type": "ndarray", "value": key.tolist()}}})
     doc = {"class_name": "Sequential", "config": {"name": "sequential_1", "layers": config}}
-    with h5py.File(path, "w") as fh:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as fh:
         fh.attrs["model_config"] = json.dumps(doc).encode("utf-8")
         fh.attrs["backend"] = b"tensorflow"
         fh.attrs["keras_version"] = b"2.2.4"  # the layout followed; written by spikec.train
@@ -163,4 +164,5 @@ def export_nir(model: SharpNet, path: str | os.PathLike[str]) -> None:
     nodes["output"] = nir.Output(output_type={"output": np.array([key.shape[0]])})
     order += ["softmax_decode_1", "output"]
     graph = nir.NIRGraph(nodes=nodes, edges=list(zip(order, order[1:], strict=False)), type_check=False)
-    nir.write(path, graph)
+    with atomic_path(path) as tmp:
+        nir.write(tmp, graph)
