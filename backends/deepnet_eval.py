@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikec.backends.binary_net import BinaryNet, binarize, first_nonfinite
-from spikec.backends.simulator import _max_memory, simulate
+from spikec.backends.memory import max_memory as _max_memory
+from spikec.backends.simulator import simulate
 from spikec.errors import SimulationError
 from spikec.ir.analysis import input_latency
 from spikec.ir.decoders import label_scores

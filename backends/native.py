@@ -131,6 +131,34 @@ def library() -> Any | None:
     return fn
 
 
+def load(filename: str, symbol: str, argtypes: list[Any]) -> tuple[Any | None, str]:
+    """Function ``symbol`` (returning int64) of the C file ``filename`` of this package, built
+    and cached as :func:`library` builds ``_native.c`` (same compiler, flags and cache); returns
+    ``(function, "")``, or ``(None, why not)``. ``SPIKEC_NATIVE=0`` disables it too."""
+    if os.environ.get("SPIKEC_NATIVE", "1") == "0":
+        return None, "SPIKEC_NATIVE=0"
+    source = resources.files("spikec.backends").joinpath(filename).read_bytes()
+    key = hashlib.sha256(source + " ".join(_FLAGS).encode() + (sysconfig.get_platform()).encode()).hexdigest()
+    target = _cache_dir() / f"{Path(filename).stem.lstrip('_')}-{key[:20]}.so"
+    if not target.exists():
+        compiler = _compiler()
+        if compiler is None:
+            return None, "no C compiler found (set CC, or install gcc or clang)"
+        try:
+            why = _build(source, target, compiler)
+        except OSError as exc:
+            why = f"cannot write the kernel to {target.parent}: {exc.strerror or exc}"
+        if why is not None:
+            return None, why
+    try:
+        fn = getattr(ctypes.CDLL(str(target)), symbol)
+    except (OSError, AttributeError) as exc:
+        return None, f"cannot load {target}: {exc}"
+    fn.restype = _I
+    fn.argtypes = argtypes
+    return fn, ""
+
+
 def unavailable() -> str:
     """Why :func:`library` returned None ('' when it did not)."""
     reason: str = _STATE.get("why", "")

@@ -220,7 +220,8 @@ def check_output(net: Network, result: SimResult, every: bool = False,
     """Refuse (SimulationError) to build the output of ``spikec sim`` when it and the
     recordings it reads would pass ``max_memory`` (default ``SPIKEC_MAX_MEMORY``): the
     estimate, the limit and what to change."""
-    from spikec.backends.simulator import _max_memory, _size
+    from spikec.backends.memory import max_memory as _max_memory
+    from spikec.backends.memory import size_text as _size
 
     limit = max_memory if max_memory is not None else _max_memory()
     held = result.spike_array().nbytes

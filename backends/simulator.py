@@ -44,6 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from spikec.backends.memory import DEFAULT_MAX_MEMORY, memory_total
+from spikec.backends.memory import max_memory as _max_memory
+from spikec.backends.memory import refuse as _refuse
 from spikec.backends.results import Recording, SimResult
 from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, poisson_bytes, trial_rng
 from spikec.errors import NetworkError, SimulationError, did_you_mean
@@ -52,29 +55,8 @@ from spikec.ir.verify import verify
 
 __all__ = ["Simulator", "SimResult", "simulate", "memory_total", "DEFAULT_MAX_MEMORY", "ENGINES"]
 
-#: Default ceiling on the memory one simulation may allocate (bytes); override with
-#: ``max_memory=`` or the ``SPIKEC_MAX_MEMORY`` environment variable (e.g. ``8G``).
-DEFAULT_MAX_MEMORY = 4 << 30
-
 _DRAW_BLOCK = 1 << 22  # uniforms generated per block (per trial)
 _EVENT_CHUNK = 1 << 20  # synaptic events per scatter-add of the numpy engine (bounds its temporaries)
-
-
-def _parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    mult = units.get(t[-1:], 1)
-    try:
-        return int(float(t[:-1] if t[-1:] in units else t) * mult)
-    except ValueError:
-        raise SimulationError(f"SPIKEC_MAX_MEMORY: cannot read {text!r} as a size") from None
-
-
-def _size(n: float) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{int(n)} bytes"
 
 
 @dataclass
@@ -104,7 +86,7 @@ class _Run:
         self.pots_out = np.zeros((len(self.pot_idx), self.trials, self.steps))
 
 
-ENGINES = ("auto", "numpy", "native", "numba")
+ENGINES = ("auto", "numpy", "native", "numba", "event")
 # Below this much work (neurons x steps x trials) "auto" uses numpy: setting up a compiled
 # kernel costs more than it saves. The native kernel loads in about a millisecond (once
 # built, see spikec.backends.native); numba's first use in a process pays for importing
@@ -117,20 +99,29 @@ _NUMBA_MODULE = "spikec.backends._kernel"
 
 
 def _choose_engine(engine: str, work: int) -> Any:
-    """The compiled kernel function (native or numba), or None for the numpy engine."""
-    engine = os.environ.get("SPIKEC_ENGINE", engine) if engine == "auto" else engine
+    """The compiled kernel function (native, numba or event), or None for the numpy engine. A large
+    "auto" run with a C compiler is the event engine unless more than a quarter of the neurons is
+    touched per step, at the start or over a first block of steps (spikec.backends.event.auto)."""
+    if not isinstance(engine, str):
+        raise SimulationError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    source = "engine"
+    if engine == "auto" and os.environ.get("SPIKEC_ENGINE", "").strip():
+        engine, source = os.environ["SPIKEC_ENGINE"].strip(), "SPIKEC_ENGINE"
     if engine not in ENGINES:
-        raise SimulationError(
-            f"unknown engine '{engine}'{did_you_mean(engine, ENGINES)};"
-            f" expected one of {', '.join(ENGINES)}"
-        )
+        shown = engine if len(engine) <= 40 else engine[:40] + "..."
+        where = "" if source == "engine" else "SPIKEC_ENGINE: "
+        raise SimulationError(f"{where}unknown engine '{shown}'{did_you_mean(engine, ENGINES)};"
+                              f" expected one of {', '.join(ENGINES)}")
     if engine == "numpy" or (engine == "auto" and work < _KERNEL_WORK):
         return None
+    if engine == "event":
+        from spikec.backends import event
+        return event.engine()
     if engine in ("auto", "native"):
-        from spikec.backends import native
+        from spikec.backends import event, native
 
         if native.library() is not None:
-            return native.run_block
+            return event.auto(native.run_block) if engine == "auto" else native.run_block
         if engine == "native":
             raise SimulationError(f"engine 'native' is not available: {native.unavailable()}")
         if _NUMBA_MODULE not in sys.modules and work < _KERNEL_WORK_COLD:
@@ -139,9 +130,7 @@ def _choose_engine(engine: str, work: int) -> Any:
         from spikec.backends._kernel import run_block
     except ImportError:
         if engine == "numba":
-            raise SimulationError(
-                "engine 'numba' needs the numba package: pip install numba"
-            ) from None
+            raise SimulationError("engine 'numba' needs the numba package: pip install numba") from None
         return None
     return run_block
 
@@ -155,6 +144,8 @@ class Simulator:
     """
 
     def __init__(self, net: Network) -> None:
+        if not isinstance(net, Network):
+            raise SimulationError(f"Simulator needs a Network, got {type(net).__name__}")
         verify(net)
         self.net = net
         self.n = len(net)
@@ -217,7 +208,7 @@ class Simulator:
         return sum(a.nbytes for a in arrays)
 
     def _estimate(self, steps: int, trials: int, n_rec: int, n_pot: int, n_cur: int,
-                  kernel: bool) -> dict[str, int]:
+                  kernel: Any) -> dict[str, int]:
         """Bytes a run allocates, by part (what :meth:`run` compares with ``max_memory``).
 
         Each part is what the code below allocates at its peak: the kept synapse
@@ -251,6 +242,9 @@ class Simulator:
         }
         if kernel:
             parts["state and delay ring"] += 8 * 7 * n  # the kernel's position tables and p
+            event_state = getattr(kernel, "state_bytes", None)  # the event engine's active sets
+            if event_state is not None:
+                parts["state and delay ring"] += event_state(n, ring_len, t)
         else:
             # fired (twice while replaced), the gathered rows of every firing neuron-trial,
             # and one chunk of events (positions, cells, trial bases, weights)
@@ -271,7 +265,7 @@ class Simulator:
         rec_idx = self._record(record)
         n_pot = len(rec_idx) if potentials is True else 0 if potentials is False else len(
             self._resolve(potentials, "potentials"))
-        kernel = _choose_engine(engine, self.n * steps * trials) is not None
+        kernel = _choose_engine(engine, self.n * steps * trials)
         return self._estimate(steps, trials, len(rec_idx), n_pot, currents, kernel)
 
     def run(
@@ -303,8 +297,7 @@ class Simulator:
         else:
             pot_idx = self._resolve(potentials, "potentials")
         kernel = _choose_engine(engine, self.n * steps * trials)
-        parts = self._estimate(steps, trials, len(rec_idx), len(pot_idx), len(currents or {}),
-                               kernel is not None)
+        parts = self._estimate(steps, trials, len(rec_idx), len(pot_idx), len(currents or {}), kernel)
         limit = max_memory if max_memory is not None else _max_memory()
         _refuse(parts, limit, f"{trials} trial{'s' if trials != 1 else ''} x {self.n:,} neurons x {steps:,}"
                 f" steps, {len(rec_idx):,} recorded neurons")
@@ -474,57 +467,23 @@ class Simulator:
         return self._resolve(record, "record")
 
 
-_ADVICE = {
-    "recorded spikes": "record fewer neurons (record=...) or run fewer steps",
-    "recorded potentials": "record the potentials of fewer neurons",
-    "input spikes": "run fewer steps or trials at once (the input rasters are steps x trials x inputs)",
-    "Poisson draws": "run fewer steps at once",
-    "currents": "give currents to fewer neurons, or run fewer steps",
-    "state and delay ring": "run fewer trials at once (trial_offset= shards a run exactly)",
-    "spike delivery": "run fewer trials at once, or use engine='native'",
-    "random draws": "run fewer trials at once",
-    "synapse table": "run at least as many steps as the longest delay, or fewer trials",
-    "compiled network": "simulate a smaller network",
-}
-
-
-# Parts allocated only once the inputs are planned: the Poisson draws are freed by then.
-_RUN_PARTS = ("recorded spikes", "recorded potentials", "state and delay ring", "random draws",
-              "spike delivery")
-
-
-def memory_total(parts: Mapping[str, int]) -> int:
-    """The peak of a run estimated by parts (:meth:`Simulator.memory_estimate`): the
-    Poisson draws are made and freed before the recordings and the state exist."""
-    run = sum(parts.get(k, 0) for k in _RUN_PARTS)
-    rest = sum(v for k, v in parts.items() if k not in _RUN_PARTS and k != "Poisson draws")
-    return rest + max(run, parts.get("Poisson draws", 0))
-
-
-def _refuse(parts: Mapping[str, int], limit: int, what: str) -> None:
-    """Raise SimulationError when ``parts`` (bytes by name) add up to more than ``limit``:
-    the estimate, its largest parts, the limit and what to change."""
-    need = memory_total(parts)
-    if need <= limit:
-        return
-    top = sorted(((v, k) for k, v in parts.items() if v), reverse=True)[:3]
-    shown = ", ".join(f"{k} {_size(v)}" for v, k in top)
-    raise SimulationError(
-        f"this simulation needs about {_size(need)} ({what}; {shown}), over the limit of"
-        f" {_size(limit)}; {_ADVICE.get(top[0][1], 'make the run smaller')},"
-        " or raise max_memory / SPIKEC_MAX_MEMORY"
-    )
-
-
 def _count(what: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise SimulationError(f"{what} must be an integer >= {low}, got {value!r}")
     return int(value)
 
 
-def _max_memory() -> int:
-    env = os.environ.get("SPIKEC_MAX_MEMORY")
-    return _parse_size(env) if env else DEFAULT_MAX_MEMORY
+def _check_arguments(net: Any, inputs: Any, currents: Any, max_memory: Any) -> None:
+    """Refuse arguments of the wrong kind before anything is compiled (SimulationError)."""
+    if not isinstance(net, Network):
+        raise SimulationError(f"simulate needs a Network (spikec.load(...) makes one), got"
+                              f" {type(net).__name__}")
+    for what, value in (("inputs", inputs), ("currents", currents)):
+        if value is not None and not isinstance(value, Mapping):
+            raise SimulationError(f"{what} must be a mapping of neuron names, got {type(value).__name__}")
+    whole = isinstance(max_memory, (int, np.integer)) and not isinstance(max_memory, bool)
+    if max_memory is not None and (not whole or max_memory < 1):
+        raise SimulationError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
 
 
 def _progress_bar(steps: int) -> Any:
@@ -547,6 +506,7 @@ def simulate(
     max_memory: int | None = None,
     progress: bool = False,
     engine: str = "auto",
+    client: Any = None,
 ) -> SimResult:
     """Simulate ``net`` for ``steps`` steps and return a :class:`SimResult`.
 
@@ -566,11 +526,21 @@ def simulate(
       neurons, or names / indices as for ``record``.
     - ``max_memory``: refuse (before allocating) a run needing more bytes.
     - ``progress``: show a progress bar over steps (tqdm).
-    - ``engine``: ``"native"`` (the C kernel, built on first use), ``"numba"``,
-      ``"numpy"``, or ``"auto"`` (a compiled kernel for large runs; the
-      ``SPIKEC_ENGINE`` environment variable overrides ``"auto"``). Every
-      engine gives identical results.
+    - ``engine``: ``"native"`` (the C kernel, built on first use), ``"event"``
+      (exact event-driven: touches only neurons that can change), ``"numba"``,
+      ``"numpy"``, or ``"auto"`` (numpy for small runs; for large ones the
+      event engine unless more than a quarter of the neurons is touched per
+      step, then native: see :func:`_choose_engine`; the ``SPIKEC_ENGINE``
+      environment variable overrides ``"auto"``). Every engine gives
+      identical results.
+    - ``client``: a Dask Client: trials run in shards on its workers, same result (``ensemble.py``).
     """
+    _check_arguments(net, inputs, currents, max_memory)
+    if client is not None:
+        from spikec.backends.ensemble import simulate_ensemble
+        return simulate_ensemble(net, steps, inputs, currents, seed, trials, record, potentials=potentials,
+                                 trial_offset=trial_offset, max_memory=max_memory, progress=progress,
+                                 engine=engine, client=client)
     # compiling copies the network's columns (about 40 bytes per synapse): check that first
     _refuse({"compiled network": 56 * len(net) + 40 * net.num_synapses},
             max_memory if max_memory is not None else _max_memory(),

@@ -37,6 +37,7 @@ from spikec.errors import (
     ParamError,
     ParseError,
     SpkImportError,
+    UsageError,
 )
 from spikec.ir.builder import CircuitBuilder
 from spikec.ir.network import Network
@@ -75,7 +76,10 @@ def compile_file(
     imports are found relative to the file. ``limits`` defaults to
     :meth:`Limits.from_env`.
     """
-    shown = os.fspath(path)
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise UsageError(f"expected the path of a .spk file (str or os.PathLike), got {type(path).__name__}")
+    path = os.fsdecode(path)
+    shown = path
     limits = limits or Limits.from_env()
     if not os.path.lexists(path):
         raise SpkImportError(f"cannot open '{shown}': no such file")
@@ -100,6 +104,11 @@ def compile_text(
     current directory). ``fast_loops=False`` runs every loop one iteration
     at a time (the same network, slower; for tests and comparisons).
     """
+    if not isinstance(text, str):
+        decode = "; decode it first (text.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
+        raise UsageError(f"expected .spk source text (str), got {type(text).__name__}{decode}")
+    if not isinstance(filename, str):
+        raise UsageError(f"filename: expected a str, got {type(filename).__name__}")
     return elaborate(_parse(text, filename), params, limits=limits, fast_loops=fast_loops)
 
 

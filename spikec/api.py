@@ -4,18 +4,75 @@ language front end and the backends."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from spikec.backends.binary_net import BinaryNet
 from spikec.backends.formats import MODEL_SUFFIXES, model_importer
-from spikec.backends.simulator import SimResult, Simulator, simulate
+from spikec.backends.simulator import SimResult, Simulator
+from spikec.backends.simulator import simulate as _simulate
 from spikec.errors import ModelImportError, NetworkFileError
 from spikec.ir.binary import load_npz
 from spikec.ir.network import Network
 from spikec.ir.serialize import network_from_dict, read_json
 
+if TYPE_CHECKING:
+    from spikec.backends.ensemble import EnsembleResult
+
 __all__ = ["simulate", "Simulator", "SimResult", "load", "loads", "open_network", "import_model"]
+
+
+@overload
+def simulate(net: Network, steps: int, inputs: Mapping[str, Any] | None = ...,
+             currents: Mapping[str, Any] | None = ..., seed: int = ..., trials: int = ...,
+             record: Any = ..., *, potentials: Any = ..., trial_offset: int = ...,
+             max_memory: int | None = ..., progress: bool = ..., engine: str = ...,
+             client: Any = ..., keep_raster: Literal[True] = ..., shard_trials: int | None = ...,
+             reduce: Callable[[SimResult], Any] | None = ...) -> SimResult: ...
+
+
+@overload
+def simulate(net: Network, steps: int, inputs: Mapping[str, Any] | None = ...,
+             currents: Mapping[str, Any] | None = ..., seed: int = ..., trials: int = ...,
+             record: Any = ..., *, potentials: Any = ..., trial_offset: int = ...,
+             max_memory: int | None = ..., progress: bool = ..., engine: str = ...,
+             client: Any = ..., keep_raster: Literal[False], shard_trials: int | None = ...,
+             reduce: Callable[[SimResult], Any] | None = ...) -> EnsembleResult: ...
+
+
+def simulate(net: Network, steps: int, inputs: Mapping[str, Any] | None = None,
+             currents: Mapping[str, Any] | None = None, seed: int = 0, trials: int = 1,
+             record: Any = None, *, potentials: Any = False, trial_offset: int = 0,
+             max_memory: int | None = None, progress: bool = False, engine: str = "auto",
+             client: Any = None, keep_raster: bool = True, shard_trials: int | None = None,
+             reduce: Callable[[SimResult], Any] | None = None) -> SimResult | EnsembleResult:
+    """Simulate ``net`` for ``steps`` steps (:func:`spikec.backends.simulator.simulate`
+    describes the arguments and the :class:`SimResult`).
+
+    With ``client`` (a ``dask.distributed`` Client) the trials run in shards on its workers
+    (``docs/distributed.md``) and give the same result as one process:
+
+    - ``keep_raster=True``: the combined :class:`SimResult` (every shard's raster is sent back);
+    - ``keep_raster=False``: an :class:`~spikec.backends.ensemble.EnsembleResult` of what the
+      workers reduced (spike counts per recorded neuron and trial, decoded probes, synaptic
+      events, and ``reduce(shard_result)`` of each shard when given), no raster sent;
+    - ``shard_trials``: trials per shard (default: about four shards per worker thread, fewer
+      trials when the memory limit requires it).
+    """
+    if client is None:
+        if not keep_raster or shard_trials is not None or reduce is not None:
+            from spikec.errors import SimulationError
+
+            raise SimulationError("keep_raster=, shard_trials= and reduce= apply to runs on a Dask client=")
+        return _simulate(net, steps, inputs, currents, seed, trials, record, potentials=potentials,
+                         trial_offset=trial_offset, max_memory=max_memory, progress=progress, engine=engine)
+    from spikec.backends.ensemble import simulate_ensemble
+
+    return simulate_ensemble(net, steps, inputs, currents, seed, trials, record, potentials=potentials,
+                             trial_offset=trial_offset, max_memory=max_memory, progress=progress,
+                             engine=engine, client=client, keep_raster=keep_raster,
+                             shard_trials=shard_trials, reduce=reduce)
 
 
 def load(path: str | os.PathLike[str], **params: Any) -> Network:
@@ -69,6 +126,8 @@ def import_model(path: str | os.PathLike[str], input: str = "spikes") -> BinaryN
     layer). The result gives ``.network()``, ``.circuit(name)``, ``.drive(frames)``
     for :func:`simulate`, and the numpy reference ``.forward``/``.predict``.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ModelImportError(f"import_model needs a file path, got {type(path).__name__}")
     fmt = model_importer(path)
     if fmt is None:
         suffix = Path(path).suffix.lower()

@@ -128,9 +128,26 @@ def test_module_size(module: str) -> None:
 def test_import_is_cheap() -> None:
     # `import spikec` loads none of the front end or the heavy optional packages.
     code = ("import sys, spikec; heavy = ['lark', 'torch', 'h5py', 'nir', 'sanafe', 'matplotlib',"
-            " 'scipy', 'sympy', 'numba']; print([m for m in heavy if m in sys.modules])")
+            " 'scipy', 'sympy', 'numba', 'dask', 'distributed'];"
+            " print([m for m in heavy if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+#: The only module that may import Dask (an optional extra, ``spikec[dist]``): the rest of
+#: spikec reaches it through that module's functions, which say what to install.
+DASK_HOME = "spikec.backends.ensemble"
+
+
+def test_only_the_ensemble_module_imports_dask() -> None:
+    found = []
+    for module, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            if any(n.split(".")[0] in ("dask", "distributed", "dask_jobqueue") for n in names):
+                found.append(module)
+    assert set(found) <= {DASK_HOME}, f"Dask imported outside {DASK_HOME}: {sorted(set(found) - {DASK_HOME})}"
 
 
 def test_every_public_name_resolves() -> None:

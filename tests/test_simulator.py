@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import spikec
-from spikec import SimulationError
+from spikec import LimitError, SimulationError
 from spikec.backends.reference import reference_simulate
 from strategies import Case, cases
 
@@ -331,7 +331,7 @@ def test_record_defaults_to_probes() -> None:
         ({"currents": {"y": [1.0, 2.0]}}, r"shape \(2,\) is none of"),
         ({"record": ["q"]}, r"^error: record: no neuron named 'q'$"),
         ({"engine": "fortran"},
-         r"^error: unknown engine 'fortran'; expected one of auto, numpy, native, numba$"),
+         r"^error: unknown engine 'fortran'; expected one of auto, numpy, native, numba, event$"),
         ({"max_memory": 10}, r"needs about .* over the limit of 10 bytes;"),
     ],
 )
@@ -346,8 +346,15 @@ def test_memory_limit_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SimulationError, match="over the limit"):
         spikec.simulate(one(), 1000, trials=10)
     monkeypatch.setenv("SPIKEC_MAX_MEMORY", "lots")
-    with pytest.raises(SimulationError, match="cannot read 'lots' as a size"):
+    with pytest.raises(LimitError,
+                       match="SPIKEC_MAX_MEMORY: expected a size in bytes such as 8G, 512M or 1e9, got 'lots'"):
         spikec.simulate(one(), 10)
+    for bad in ("1e400", "inf", "-1", "0", "nan"):
+        monkeypatch.setenv("SPIKEC_MAX_MEMORY", bad)
+        with pytest.raises(LimitError, match="SPIKEC_MAX_MEMORY"):
+            spikec.simulate(one(), 10)
+    monkeypatch.setenv("SPIKEC_MAX_MEMORY", "2GiB")
+    assert spikec.simulate(one(), 10).steps == 10
 
 
 def test_zero_steps() -> None:

@@ -359,7 +359,10 @@ def place_network(net: Network, target: Target, cores: int = 0, method: str = "a
         raise LimitError(
             f"network: {fmt_count(n)} neurons and {fmt_count(e)} synapses need at least"
             f" {fmt_count(need)} cores; target '{target.name}' has {fmt_count(max_cores)}")
-    k = cores or need
+    if cores and max_cores is not None and cores > max_cores:
+        raise LimitError(f"place: cores={fmt_count(cores)} is more than the {fmt_count(max_cores)} cores"
+                         f" of target '{target.name}'")
+    k = min(cores, n) if cores else need  # a part per neuron at most: more would be empty
     if not cores and need >= 100:  # room for METIS's 1% imbalance (ufactor 10) once it is a core
         k = math.ceil(need * 1.011)
         k = min(k, max_cores) if max_cores is not None else k

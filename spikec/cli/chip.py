@@ -35,7 +35,7 @@ def _compile(args: argparse.Namespace, keep_source: bool = True, sanafe: bool = 
     if sanafe and target.sanafe_arch is None:
         raise TargetError(f"--target {args.target}: target '{target.name}' has no SANA-FE architecture;"
                           f" spikec run takes {', '.join(SANAFE_TARGETS)} or a .toml file with [sanafe] arch")
-    passes = parse_pipeline(args.passes) if args.passes else None
+    passes = parse_pipeline(args.passes) if args.passes is not None else None
     net = open_file(args)
     timings: list[Any] = []
     print_ir = sys.stderr if args.print_ir_after_all else None
@@ -167,8 +167,11 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
     report.check_outputs(args.csv, args.npz, args.plot)
     net = open_file(args)
     progress = not args.quiet and not args.json and sys.stderr.isatty()
-    sol = solve(net, args.field, trials=args.trials, seed=args.seed, trial_offset=args.trial_offset,
-                progress=progress)
+    from spikec.backends.ensemble import open_client
+
+    with open_client(args.workers, args.scheduler) as client:
+        sol = solve(net, args.field, trials=args.trials, seed=args.seed, trial_offset=args.trial_offset,
+                    progress=progress, client=client)
     refs = report.references(sol.problem)
     text = io.StringIO()
     summary = report.report(sol, refs, text, f"{args.file}: ")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,10 +91,9 @@ def check_output(path: str | None, flag: str) -> None:
 
 def memory_limit() -> int:
     """The simulator's memory ceiling (``SPIKEC_MAX_MEMORY`` or its default)."""
-    from spikec.backends import simulator
+    from spikec.backends.memory import max_memory
 
-    read: Callable[[], int] | None = getattr(simulator, "_max_memory", None)
-    return read() if read is not None else simulator.DEFAULT_MAX_MEMORY
+    return max_memory()
 
 
 def read_npz(path: str, flag: str, check: ShapeCheck) -> dict[str, np.ndarray]:

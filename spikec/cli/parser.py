@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                      " integration, the value compared with the threshold)")
     sim.add_argument("--engine", choices=ENGINES, default="auto",
                      help="simulator engine (default auto; all give identical results)")
+    _add_dask(sim)
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.add_argument("-o", "--output", metavar="OUT.json", help="also write the JSON result here")
     sim.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -159,6 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("-o", "--output", required=True, metavar="OUT.json|OUT.npz")
     _add_chip_commands(command)
     return parser
+
+
+def _add_dask(p: argparse.ArgumentParser) -> None:
+    """``--workers N`` / ``--scheduler ADDRESS``: trials in shards on Dask (docs/distributed.md)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=count(1), metavar="N",
+                       help="run the trials in shards on a local Dask cluster of N worker processes, one"
+                       " thread each (needs: pip install \"spikec[dist]\"; same result)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the trials in shards on the Dask cluster of this scheduler"
+                       " (tcp://host:8786)")
 
 
 def _add_inputs(p: argparse.ArgumentParser, which: str = "") -> None:
@@ -221,6 +233,7 @@ def _add_chip_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     solve.add_argument("--npz", metavar="OUT.npz", help="write every trial's counts and the references")
     solve.add_argument("--plot", metavar="OUT.png", help="draw the field next to the exact solution")
     solve.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    _add_dask(solve)
     solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     run = command("run", "compile for a SANA-FE target and run it in SANA-FE")

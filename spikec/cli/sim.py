@@ -148,9 +148,10 @@ def cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
     from spikec.backends.simulator import simulate
 
     check_output(args.output, "-o")
-    if args.frames and (args.currents or args.potentials or args.trials != 1 or args.trial_offset):
+    if args.frames and (args.currents or args.potentials or args.trials != 1 or args.trial_offset
+                        or args.workers or args.scheduler):
         raise UsageError("--frames runs one trial of its own; leave out --currents, --potentials,"
-                         " --trials and --trial-offset")
+                         " --trials, --trial-offset, --workers and --scheduler")
     net = open_file(args)
     if args.frames:
         return _sim_frames(net, args, out)
@@ -160,15 +161,43 @@ def cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
     record: Any = "all" if args.record == "all" else None
     work = args.steps * args.trials * net.num_neurons
     progress = not args.quiet and sys.stderr.isatty() and work >= _PROGRESS_WORK
-    result = simulate(
-        net, args.steps, inputs=inputs, currents=currents, seed=args.seed, trials=args.trials,
-        record=record, potentials=args.potentials, trial_offset=args.trial_offset, progress=progress,
-        engine=args.engine,
-    )
+    from spikec.backends.ensemble import open_client
+
+    with open_client(args.workers, args.scheduler) as client:
+        raw = not net.probes or record or args.potentials or any(p.decoder is None for p in net.probes)
+        if client is not None and not raw:  # decoded probes only: reduced on the workers
+            return _sim_reduced(net, args, client, inputs, currents, out)
+        result = simulate(
+            net, args.steps, inputs=inputs, currents=currents, seed=args.seed, trials=args.trials,
+            record=record, potentials=args.potentials, trial_offset=args.trial_offset, progress=progress,
+            engine=args.engine, client=client,
+        )
     from spikec.backends.results import check_output as check_output_memory
 
     check_output_memory(net, result, every=args.record == "all")  # before any list is built
     doc = _sim_document(net, args, result)
+    write_json_output(args, doc)
+    if args.json:
+        out.write(json.dumps(doc) + "\n")
+    else:
+        _print_text(doc, net, out)
+    return 0
+
+
+def _sim_reduced(net: Network, args: argparse.Namespace, client: Any, inputs: Any, currents: Any,
+                 out: TextIO) -> int:
+    """``sim --workers/--scheduler`` of a network whose output is decoded probes only: the
+    workers decode their shards and send no raster (the same document as one process)."""
+    from spikec.api import simulate
+
+    progress = not args.quiet and sys.stderr.isatty()
+    result: Any = simulate(net, args.steps, inputs=inputs, currents=currents, seed=args.seed,
+                           trials=args.trials, trial_offset=args.trial_offset, progress=progress,
+                           engine=args.engine, client=client, keep_raster=False)
+    doc = {"steps": result.steps, "trials": result.trials, "seed": result.seed, "spikes": {},
+           "probes": result.probes}
+    if args.trial_offset:
+        doc["trial_offset"] = args.trial_offset
     write_json_output(args, doc)
     if args.json:
         out.write(json.dumps(doc) + "\n")

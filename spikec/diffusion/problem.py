@@ -38,10 +38,7 @@ finite differences) are in :mod:`spikec.diffusion.reference`.
 
 from __future__ import annotations
 
-import io
 import math
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,8 +47,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from spikec.errors import DiffusionError, SourceLocation, did_you_mean
-from spikec.ir.files import read_text_limited
+from spikec.diffusion.counts import read_counts
+from spikec.errors import DiffusionError, did_you_mean
 
 __all__ = [
     "BOUNDARIES",
@@ -459,7 +456,7 @@ def problem_from_params(params: Mapping[str, Any], base_dir: str | None = None) 
     if "counts" in params:
         if "walkers" in params or "source" in params or "source_y" in params:
             raise DiffusionError("give either counts, or walkers at a source, not both")
-        initial = _read_counts(params["counts"], shape, base_dir)
+        initial = read_counts(params["counts"], shape, base_dir)
     else:
         if "walkers" not in params:
             raise DiffusionError("missing parameter 'walkers' (walkers at the point source) or 'counts'")
@@ -478,60 +475,6 @@ def problem_from_params(params: Mapping[str, Any], base_dir: str | None = None) 
         initial=initial, boundary=tuple(sides), drift=tuple(drift),
         kill=_real("kill", params.get("kill", 0.0), low=0.0), method=method,
     )
-
-
-MAX_COUNTS_BYTES = 64 * 2**20  # the largest counts file read, in bytes
-
-
-def _read_counts(value: Any, shape: tuple[int, ...], base_dir: str | None) -> np.ndarray:
-    data = value
-    if isinstance(value, str):
-        path = value if base_dir is None or os.path.isabs(value) else os.path.join(base_dir, value)
-        if not os.path.isfile(path):  # missing, or a device or pipe (opening a pipe blocks)
-            why = "not found" if not os.path.exists(path) else "not a regular file"
-            raise DiffusionError(f"counts file {why}: {path}")
-        data = _counts_file(path, os.path.realpath(path))
-    try:
-        arr = np.asarray(data, dtype=float)
-    except (TypeError, ValueError, OverflowError):
-        raise DiffusionError("counts must be numbers (walkers per node)") from None
-    if arr.size == math.prod(shape) and arr.shape != shape:
-        arr = arr.reshape(shape)
-    if arr.shape != shape:
-        raise DiffusionError(f"counts have shape {arr.shape}, the mesh is {shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        raise DiffusionError("counts must be integers >= 0 (walkers per node)")
-    return arr.astype(np.int64)
-
-
-def _counts_file(path: str, resolved: str) -> np.ndarray:
-    """The numbers of a .npy, .csv or .txt file (a mesh row per line), refused before reading past
-    MAX_COUNTS_BYTES or for another name (or link target); errors never quote the file."""
-    if not all(p.endswith((".npy", ".csv", ".txt")) for p in (path, resolved)):
-        raise DiffusionError(f"counts file '{path}': must be a .npy, .csv or .txt file")
-    text = read_text_limited(path, MAX_COUNTS_BYTES, what="counts file", error=DiffusionError,
-                             encoding="latin-1" if path.endswith(".npy") else "utf-8")
-    if path.endswith(".npy"):
-        try:
-            return np.load(io.BytesIO(text.encode("latin-1")), allow_pickle=False)
-        except (OSError, ValueError, EOFError) as err:
-            raise DiffusionError(f"counts file '{path}': not a .npy array ({type(err).__name__})") from None
-    rows: list[list[float]] = []
-    entry = re.compile(r"[^,]+" if path.endswith(".csv") else r"\S+")
-    for number, line in enumerate(text.split("\n"), start=1):
-        row: list[float] = []
-        for match in entry.finditer(line if line.strip() else ""):
-            try:
-                row.append(float(match.group()))
-            except ValueError:
-                column = match.start() + len(match.group()) - len(match.group().lstrip()) + 1
-                raise DiffusionError("counts: expected a number of walkers (an integer >= 0) here",
-                                     SourceLocation(path, number, column, None)) from None
-        if row and rows and len(row) != len(rows[0]):
-            raise DiffusionError(f"counts: this line has {len(row)} numbers, the first row {len(rows[0])}",
-                                 SourceLocation(path, number, 1, None))
-        rows += [row] if row else []
-    return np.array(rows, dtype=float).reshape(len(rows), -1)
 
 
 def chain_counts(problem: Problem, trials: int, seed: int = 0) -> np.ndarray:

@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from spikec.backends.simulator import Simulator, _max_memory, _size, memory_total
+from spikec.backends.memory import max_memory as _max_memory
+from spikec.backends.memory import memory_total
+from spikec.backends.memory import size_text as _size
+from spikec.backends.simulator import Simulator
 from spikec.diffusion.problem import DiffusionError, Problem
 from spikec.ir.decoders import count_field_rows, field_bytes
 from spikec.ir.network import Network, Probe
@@ -102,19 +105,23 @@ def _problem(probe: Probe) -> tuple[Problem, int]:
 def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0,
           trial_offset: int = 0, *, steps: int | None = None, engine: str = "auto",
           progress: bool = False, max_memory: int | None = None,
-          exact_events: bool = False) -> Solution:
+          exact_events: bool = False, client: Any = None, shard_trials: int | None = None) -> Solution:
     """Run the solver circuit of ``net`` (its ``field`` probe ``label``) for ``trials``
     trials; see the module docstring. ``steps`` overrides the first estimate of
     neural steps. The synaptic events counted are those of the whole run, which
     may go on past the last model step; ``exact_events`` runs each batch again,
-    stopping at its last trial's finish, to count only the events up to there."""
+    stopping at its last trial's finish, to count only the events up to there.
+
+    ``client`` (a ``dask.distributed`` Client) runs the trials in shards of
+    ``shard_trials`` (default: sized from the memory limit and the workers) on its
+    workers, each shard's field counted there: the counts and finish steps are those
+    of one process; the events, spikes and simulated steps are each shard's own run
+    (they depend on how trials are batched, in one process too)."""
     probe = field_probe(net, label)
     problem, hint = _problem(probe)
     if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
         raise DiffusionError(f"trials must be an integer >= 1, got {trials!r}")
     sim = Simulator(net)
-    probed = net.resolve(list(probe.neurons))  # indices: each run records and reads them as one array
-    nodes = (probe.key or ((),))[0]
     windows = problem.steps + 1
     budget = _max_memory() if max_memory is None else max_memory
     start = time.perf_counter()
@@ -128,12 +135,35 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
             " max_memory / SPIKEC_MAX_MEMORY")
     counts = np.zeros((trials, windows, *problem.shape), dtype=np.int64)
     finished = np.zeros(trials, dtype=np.int64)
+    if client is None:
+        events, spikes, length = _run_trials(sim, probe, problem, counts, finished, seed, trial_offset,
+                                             length, budget - held, engine, progress, exact_events)
+    else:
+        events, spikes, length = _solve_distributed(client, net, sim, probe, problem, counts, finished, seed,
+                                                    trial_offset, length, budget, engine, progress,
+                                                    exact_events, shard_trials)
+    return Solution(
+        problem=problem, counts=counts, neural_steps=finished, seed=seed, trial_offset=trial_offset,
+        synaptic_events=events, spikes=spikes, simulated_steps=length, neurons=len(net),
+        synapses=net.num_synapses, seconds=time.perf_counter() - start,
+    )
+
+
+def _run_trials(sim: Simulator, probe: Probe, problem: Problem, counts: np.ndarray, finished: np.ndarray,
+                seed: int, trial_offset: int, length: int, budget: int, engine: str, progress: bool,
+                exact_events: bool) -> tuple[int, int, int]:
+    """Fill ``counts`` and ``finished`` (one row per trial, from global trial ``trial_offset``)
+    in batches that fit ``budget`` bytes; returns (events, spikes, last run length)."""
+    probed = sim.net.resolve(list(probe.neurons))  # indices: each run records and reads them as one array
+    nodes = (probe.key or ((),))[0]
+    windows = problem.steps + 1
+    trials = len(finished)
     events = spikes = 0
     done = 0
     while done < trials:
-        batch = _batch(sim, probed, length, trials - done, windows, problem.nodes, budget - held, engine)
+        batch = _batch(sim, probed, length, trials - done, windows, problem.nodes, budget, engine)
         result = sim.run(length, seed=seed, trials=batch, record=probed,
-                         trial_offset=trial_offset + done, max_memory=budget - held, progress=progress,
+                         trial_offset=trial_offset + done, max_memory=budget, progress=progress,
                          engine=engine)
         data = result.spike_array()  # (neurons, trials, steps), in probed order: no copy
         got, complete, finish = count_field_rows(data, nodes, problem.shape, windows)
@@ -151,16 +181,83 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
         end = int(finished[done:done + batch].max()) + 1
         if exact_events and end < length:
             result = sim.run(end, seed=seed, trials=batch, record=probed, trial_offset=trial_offset + done,
-                             max_memory=budget - held, engine=engine)
+                             max_memory=budget, engine=engine)
         events += result.synaptic_events
         spikes += int(np.count_nonzero(result.spike_array()))
         done += batch
         del result, data
-    return Solution(
-        problem=problem, counts=counts, neural_steps=finished, seed=seed, trial_offset=trial_offset,
-        synaptic_events=events, spikes=spikes, simulated_steps=length, neurons=len(net),
-        synapses=net.num_synapses, seconds=time.perf_counter() - start,
-    )
+    return events, spikes, length
+
+
+@dataclass
+class _Shared:
+    """What every shard of a distributed solve shares (scattered once to the workers)."""
+
+    net: Network
+    token: str
+    label: str
+    problem: Problem
+    seed: int
+    length: int
+    budget: int
+    engine: str
+    exact_events: bool
+
+
+def _solve_shard(shared: _Shared, first: int, count: int) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """One shard on a worker: its trials' counts and finish steps, events, spikes, run length."""
+    from spikec.backends.ensemble import cached_simulator
+
+    sim = cached_simulator(shared.token, shared.net)
+    probe = field_probe(shared.net, shared.label)
+    counts = np.zeros((count, shared.problem.steps + 1, *shared.problem.shape), dtype=np.int64)
+    finished = np.zeros(count, dtype=np.int64)
+    held = 8 * count * (counts[0].size + 1)
+    events, spikes, length = _run_trials(sim, probe, shared.problem, counts, finished, shared.seed, first,
+                                         shared.length, shared.budget - held, shared.engine, False,
+                                         shared.exact_events)
+    return counts, finished, events, spikes, length
+
+
+def _solve_distributed(client: Any, net: Network, sim: Simulator, probe: Probe, problem: Problem,
+                       counts: np.ndarray, finished: np.ndarray, seed: int, trial_offset: int, length: int,
+                       budget: int, engine: str, progress: bool, exact_events: bool,
+                       shard_trials: int | None) -> tuple[int, int, int]:
+    """:func:`_run_trials` in shards on ``client``'s workers (:mod:`spikec.backends.ensemble`)."""
+    import uuid
+
+    from spikec.backends import ensemble
+
+    ensemble.require_distributed()
+    probed = net.resolve(list(probe.neurons))
+    windows = problem.steps + 1
+    per_worker, threads = ensemble.worker_threads(client)
+    per_task = budget // per_worker
+    trials = len(finished)
+
+    def need(t: int) -> int:  # a shard's first batch and its own counts
+        parts = sim.memory_estimate(length, t, record=probed, engine=engine)
+        decode = field_bytes(len(probed), t, length, windows, problem.nodes)
+        own = 8 * t * (windows * problem.nodes + 1)
+        return max(memory_total(parts), parts["recorded spikes"] + decode) + own
+
+    size = ensemble.shard_size(need, trials, per_task, threads,
+                               f"{length:,} neural steps recording {len(probed):,} neurons", shard_trials)
+    shards = ensemble.split(trials, size, trial_offset)
+    shared = _Shared(net, uuid.uuid4().hex, probe.label, problem, seed, length, per_task, engine,
+                     exact_events)
+    totals = [0, 0, length]
+
+    def take(i: int, out: tuple[np.ndarray, np.ndarray, int, int, int]) -> None:
+        a = shards[i][0] - trial_offset
+        counts[a:a + shards[i][1]] = out[0]
+        finished[a:a + shards[i][1]] = out[1]
+        totals[0] += out[2]
+        totals[1] += out[3]
+        totals[2] = max(totals[2], out[4])
+
+    ensemble.run_shards(client, shared, _solve_shard, shards, take, progress)
+    return totals[0], totals[1], totals[2]
 
 
 def memory_estimate(net: Network, label: str | None = None, trials: int = 1, *,

@@ -11,6 +11,7 @@ that names the file (with line, column and a caret for malformed JSON).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -55,9 +56,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        info: os.stat_result | None = os.stat(target)
     except OSError:
-        mode = 0o666 & ~_umask()
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory; give a file name", os.fspath(path))
+    if info is not None and not stat.S_ISREG(info.st_mode):  # the rename would replace /dev/full itself
+        raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket); give a file name",
+                      os.fspath(path))
+    mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         os.fchmod(fd, mode)
@@ -227,8 +234,11 @@ def read_text_limited(
         if info.st_size > max_bytes:
             raise error(f"{source}: {fmt_count(info.st_size)} bytes is more than the"
                         f" {fmt_count(max_bytes)} bytes a {what} may hold")
-        try:
-            data = fh.read(max_bytes + 1)
+        try:  # the size the file declares, then the rest (a /proc file declares 0): never
+            # ask read() for max_bytes at once, which allocates that much up front
+            data = fh.read(min(max_bytes, info.st_size) + 1)
+            while len(data) <= max_bytes and (more := fh.read(min(max_bytes + 1 - len(data), 1 << 20))):
+                data += more
         except OSError as exc:
             raise error(f"{source}: cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:  # the file grew while we read it

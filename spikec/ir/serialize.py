@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from spikec.errors import NetworkFileError, SourceLocation, SpikecError
+from spikec.errors import NetworkFileError, SourceLocation, SpikecError, UsageError
 from spikec.ir.files import read_json, write_bytes_atomic, write_text_atomic
 from spikec.ir.limits import size_limit
 from spikec.ir.network import NEURON_PARAMS, Network, PoissonRate, Probe
@@ -132,6 +132,8 @@ def is_npz(path: str | os.PathLike[str]) -> bool:
 def save(net: Network, path: str | os.PathLike[str]) -> None:
     """Write ``net`` to ``path``, atomically: the binary format (:mod:`spikec.ir.binary`)
     when the name ends in ``.npz``, else JSON (schema ``spikec-network`` v1)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise UsageError(f"save: expected a file path (str or os.PathLike), got {type(path).__name__}")
     if is_npz(path):
         from spikec.ir.binary import save_npz
 

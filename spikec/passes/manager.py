@@ -169,7 +169,11 @@ def _convert(pass_name: str, f: dataclasses.Field[Any], text: str) -> Any:
                 raise ValueError
             return text.lower() == "true"
         if "int" in kind:
-            return int(text)
+            value = int(text)
+            if value < 0:  # every int option is a count, a limit or a seed (0 = the default)
+                raise CompileError(f"pass '{pass_name}': option {f.name}: expected an integer >= 0,"
+                                   f" got {text}")
+            return value
         if "float" in kind:
             return float(text)
     except ValueError:
@@ -181,34 +185,50 @@ def parse_pipeline(text: str) -> list[Pass]:
     """Passes from ``"a,b{opt=1,flag=true},c"``; unknown names and options are errors."""
     registry = pass_registry()
     passes: list[Pass] = []
-    for item in _split_items(text):
-        name, _, rest = item.partition("{")
+    items = _split_items(text)
+    if not any(items):
+        raise CompileError(f"pipeline {text!r} names no pass; valid passes: {', '.join(sorted(registry))}")
+    if not all(items):
+        raise CompileError(f"pipeline {text!r}: an empty pass name between commas")
+    for item in items:
+        name, brace, rest = item.partition("{")
         name = name.strip()
+        if not name and brace:
+            raise CompileError(f"pipeline item {item!r}: a pass name must come before its '{{options}}'")
         if name not in registry:
             raise CompileError(
-                f"unknown pass '{name}'{did_you_mean(name, registry)};"
+                f"unknown pass '{_shown(name)}'{did_you_mean(name, registry)};"
                 f" valid passes: {', '.join(sorted(registry))}"
             )
         cls = registry[name]
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         options: dict[str, Any] = {}
-        if rest:
-            if not rest.endswith("}"):
-                raise CompileError(f"pass '{name}': options must end with '}}', got {item!r}")
+        if brace:
+            if not rest.endswith("}") or "{" in rest or "}" in rest[:-1]:
+                raise CompileError(f"pass '{name}': options are one '{{...}}' group after the name"
+                                   f" ({name}{{opt=v,...}}), got {item!r}")
             for pair in filter(None, (p.strip() for p in rest[:-1].split(","))):
                 key, eq, value = pair.partition("=")
                 key = key.strip()
                 if key not in fields:
                     valid = ", ".join(fields) or "none"
                     raise CompileError(
-                        f"pass '{name}': unknown option '{key}'{did_you_mean(key, fields)};"
+                        f"pass '{name}': unknown option '{_shown(key)}'{did_you_mean(key, fields)};"
                         f" valid options: {valid}"
                     )
                 if not eq:
                     raise CompileError(f"pass '{name}': option '{key}' needs a value ({key}=...)")
+                if key in options:
+                    raise CompileError(f"pass '{name}': option '{key}' is given twice")
                 options[key] = _convert(name, fields[key], value.strip())
         passes.append(cls(**options))
     return passes
+
+
+def _shown(text: str) -> str:
+    """``text`` for a message: control and other unprintable characters escaped (a bell or
+    an escape sequence in ``--passes`` must not reach the terminal)."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _split_items(text: str) -> list[str]:
@@ -225,7 +245,7 @@ def _split_items(text: str) -> list[str]:
         else:
             cur += ch
     items.append(cur)
-    return [i.strip() for i in items if i.strip()]
+    return [i.strip() for i in items]
 
 
 def default_pipeline(target: Target) -> list[Pass]:
