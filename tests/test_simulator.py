@@ -346,8 +346,8 @@ def test_memory_limit_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SimulationError, match="over the limit"):
         spikec.simulate(one(), 1000, trials=10)
     monkeypatch.setenv("SPIKEC_MAX_MEMORY", "lots")
-    with pytest.raises(LimitError,
-                       match="SPIKEC_MAX_MEMORY: expected a size in bytes such as 8G, 512M or 1e9, got 'lots'"):
+    expected = "SPIKEC_MAX_MEMORY: expected a size in bytes such as 8G, 512M or 1e9, got 'lots'"
+    with pytest.raises(LimitError, match=expected):
         spikec.simulate(one(), 10)
     for bad in ("1e400", "inf", "-1", "0", "nan"):
         monkeypatch.setenv("SPIKEC_MAX_MEMORY", bad)
