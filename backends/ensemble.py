@@ -219,11 +219,14 @@ class _RowsOf(dict):
 def _simulate_shard(shared: _Shared, first: int, count: int, inputs: Mapping[str, Any] | None,
                     currents: Mapping[str, Any] | None) -> tuple[Any, ...]:
     """One shard on a worker: its raster (``keep_raster``) or its reductions."""
+    from spikec.backends.native import thread_limit
+
     sim = cached_simulator(shared.token, shared.net)
-    result = sim.run(shared.steps, inputs=inputs, currents=currents, seed=shared.seed, trials=count,
-                     record=shared.record, potentials=shared.potentials if len(shared.potentials) else False,
-                     trial_offset=first,
-                     max_memory=shared.max_memory, engine=shared.engine)
+    with thread_limit(1):  # a task holds one of its worker's threads: no more kernel threads
+        result = sim.run(shared.steps, inputs=inputs, currents=currents, seed=shared.seed, trials=count,
+                         record=shared.record,
+                         potentials=shared.potentials if len(shared.potentials) else False,
+                         trial_offset=first, max_memory=shared.max_memory, engine=shared.engine)
     if shared.keep_raster:
         assert result._pot is not None
         return result.spike_array(), result._pot.data, result.synaptic_events

@@ -21,6 +21,8 @@ cores this process may use.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import ctypes
 import hashlib
 import os
@@ -29,6 +31,7 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
@@ -45,9 +48,31 @@ _I = ctypes.c_int64
 _ARGTYPES = [_I] * 7 + [_P] * 7 + [_P, _P, _I] + [_P, _P, _I] + [_P, _P, _I] + [_P, _P] + [_P, _P] + [_P] * 4
 
 
+#: A ceiling on the kernel's threads set by :func:`thread_limit` for the calling thread (a
+#: Dask task is given one thread of its worker: its run must not start more).
+_THREAD_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("spikec_threads", default=None)
+
+
+@contextlib.contextmanager
+def thread_limit(threads: int | None) -> Iterator[None]:
+    """Within the block, runs started from this thread use at most ``threads`` kernel
+    threads (None: no ceiling)."""
+    token = _THREAD_LIMIT.set(threads)
+    try:
+        yield
+    finally:
+        _THREAD_LIMIT.reset(token)
+
+
 def cores() -> int:
     """Threads for trials: ``$SPIKEC_THREADS`` when set, else the cores this process may run
-    on (its CPU affinity, not the machine's total)."""
+    on (its CPU affinity, not the machine's total); at most a :func:`thread_limit`."""
+    limit = _THREAD_LIMIT.get()
+    found = _cores()
+    return found if limit is None else max(1, min(found, limit))
+
+
+def _cores() -> int:
     given = os.environ.get("SPIKEC_THREADS", "").strip()
     if given.isdigit() and int(given) >= 1:
         return int(given)

@@ -267,3 +267,18 @@ def test_cli_workers_start_a_local_cluster_with_the_same_answer(capsys: pytest.C
     assert main([*solve_args, "--workers", "2"]) == 0
     shared = json.loads(capsys.readouterr().out)
     assert shared["mean"] == alone["mean"] and shared["neural_steps"] == alone["neural_steps"]
+
+
+def test_thread_limit_caps_the_kernel_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Dask task holds one thread of its worker: runs inside thread_limit(1) start one kernel
+    thread whatever SPIKEC_THREADS or the affinity say, and give the same result."""
+    from spikec.backends import native
+
+    monkeypatch.setenv("SPIKEC_THREADS", "4")
+    assert native.cores() == 4
+    with native.thread_limit(1):
+        assert native.cores() == 1
+        with native.thread_limit(None):
+            assert native.cores() == 4
+        assert native.cores() == 1
+    assert native.cores() == 4

@@ -213,9 +213,12 @@ def _solve_shard(shared: _Shared, first: int, count: int) -> tuple[np.ndarray, n
     counts = np.zeros((count, shared.problem.steps + 1, *shared.problem.shape), dtype=np.int64)
     finished = np.zeros(count, dtype=np.int64)
     held = 8 * count * (counts[0].size + 1)
-    events, spikes, length = _run_trials(sim, probe, shared.problem, counts, finished, shared.seed, first,
-                                         shared.length, shared.budget - held, shared.engine, False,
-                                         shared.exact_events)
+    from spikec.backends.native import thread_limit
+
+    with thread_limit(1):  # a task holds one of its worker's threads: no more kernel threads
+        events, spikes, length = _run_trials(sim, probe, shared.problem, counts, finished, shared.seed,
+                                             first, shared.length, shared.budget - held, shared.engine,
+                                             False, shared.exact_events)
     return counts, finished, events, spikes, length
 
 
