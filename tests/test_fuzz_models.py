@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from keras_files import write_model
 
 from spikec.backends.keras_h5 import read_keras_h5
 from spikec.backends.nir_import import read_nir
@@ -56,17 +57,7 @@ def keras_file(path: Path, rng: random.Random) -> Path:
         side = side // 2 if layers[1]["class_name"] == "MaxPooling2D" else side
         weights["d1"]["kernel"] = np.ones((side * side * 2, 4), np.float32)
     config = {"class_name": "Sequential", "config": {"name": "s", "layers": layers}}
-    with h5py.File(path, "w") as fh:
-        fh.attrs["model_config"] = json.dumps(config).encode()
-        root = fh.create_group("model_weights")
-        for ly in layers:
-            name = ly["config"]["name"]
-            group = root.create_group(name)
-            stored = weights.get(name, {})
-            group.attrs["weight_names"] = [f"{name}/{k}:0".encode() for k in stored]
-            for k, v in stored.items():
-                group[f"{name}/{k}:0"] = v
-    return path
+    return write_model(path, config, layers, weights)
 
 
 def nir_file(path: Path, rng: random.Random) -> Path:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from keras_files import write_model
 
 from spikec.backends.deepnet_eval import check_frames, check_labels, read_frames
 from spikec.backends.keras_h5 import read_keras_h5
@@ -39,19 +40,9 @@ def write_h5(path: Path, model: list[dict[str, Any]] | None = None,
              w: dict[str, dict[str, Any]] | None = None, config: Any = None) -> Path:
     model = layers() if model is None else model
     w = weights() if w is None else w
-    with h5py.File(path, "w") as fh:
-        text = config if config is not None else json.dumps(
-            {"class_name": "Sequential", "config": {"name": "s", "layers": model}})
-        fh.attrs["model_config"] = text
-        root = fh.create_group("model_weights")
-        for ly in model:
-            name = ly["config"]["name"]
-            group = root.create_group(name)
-            stored = w.get(name, {})
-            group.attrs["weight_names"] = [f"{name}/{k}:0".encode() for k in stored]
-            for k, v in stored.items():
-                group[f"{name}/{k}:0"] = v
-    return path
+    text = config if config is not None else json.dumps(
+        {"class_name": "Sequential", "config": {"name": "s", "layers": model}})
+    return write_model(path, text, model, w)
 
 
 def refused(path: Path, pattern: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from keras_files import write_model
 
 import spikec
 from spikec.backends.binary_net import ModelImportError
@@ -37,17 +37,7 @@ def write_h5(
         config = {"class_name": "Model", "config": {"name": "m", "layers": chained}}
     else:
         config = {"class_name": "Sequential", "config": {"name": "s", "layers": layers}}
-    with h5py.File(path, "w") as fh:
-        fh.attrs["model_config"] = json.dumps(config).encode()
-        root = fh.create_group("model_weights")
-        for layer in layers:
-            name = layer["config"]["name"]
-            group = root.create_group(name)
-            stored = weights.get(name, {})
-            group.attrs["weight_names"] = [f"{name}/{k}:0".encode() for k in stored]
-            for k, v in stored.items():
-                group[f"{name}/{k}:0"] = v
-    return path
+    return write_model(path, config, layers, weights)
 
 
 def layer(cls: str, name: str, **cfg: Any) -> dict[str, Any]:

@@ -175,7 +175,11 @@ def cmd_sim(args: argparse.Namespace, out: TextIO) -> int:
     from spikec.backends.results import check_output as check_output_memory
 
     check_output_memory(net, result, every=args.record == "all")  # before any list is built
-    doc = _sim_document(net, args, result)
+    return _emit(_sim_document(net, args, result), net, args, out)
+
+
+def _emit(doc: dict[str, Any], net: Network, args: argparse.Namespace, out: TextIO) -> int:
+    """Write the result document where ``args`` says (``-o``) and print it (JSON or text)."""
     write_json_output(args, doc)
     if args.json:
         out.write(json.dumps(doc) + "\n")
@@ -198,12 +202,7 @@ def _sim_reduced(net: Network, args: argparse.Namespace, client: Any, inputs: An
            "probes": result.probes}
     if args.trial_offset:
         doc["trial_offset"] = args.trial_offset
-    write_json_output(args, doc)
-    if args.json:
-        out.write(json.dumps(doc) + "\n")
-    else:
-        _print_text(doc, net, out)
-    return 0
+    return _emit(doc, net, args, out)
 
 
 def _read_frames(args: argparse.Namespace, net: Network, inputs: int) -> tuple[np.ndarray, np.ndarray | None]:
