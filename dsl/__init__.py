@@ -84,8 +84,9 @@ def compile_file(
     if not os.path.lexists(path):
         raise SpkImportError(f"cannot open '{shown}': no such file")
     text = read_source(path, limits.max_source_bytes)
-    # A file that is not named as a .spk source is never quoted in messages.
-    program = _parse(text, shown, quote=shown.endswith(".spk"))
+    # A file that is not named as a .spk source (nor a link to one) is never quoted in messages.
+    quote = all(name.endswith(".spk") for name in (shown, os.path.realpath(path)))
+    program = _parse(text, shown, quote=quote)
     return elaborate(program, params, limits=limits)
 
 

@@ -107,3 +107,21 @@ def test_read_text_limited_refuses_a_fifo_without_waiting(tmp_path: Path) -> Non
     os.mkfifo(fifo)  # no writer: a blocking open would wait forever
     with pytest.raises(NetworkFileError, match="pipe.spk: not a regular file"):
         read_text_limited(fifo, 100)
+
+
+def test_json_errors_echo_lines_of_json_files_only(tmp_path: Path) -> None:
+    from spikec.ir.files import read_json
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    link = tmp_path / "net.json"
+    link.symlink_to(secret)
+    with pytest.raises(NetworkFileError) as info:
+        read_json(link)
+    assert info.value.location is not None and info.value.location.line == 1
+    assert "root:x" not in str(info.value)
+    plain = tmp_path / "bad.json"
+    plain.write_text('{"a": oops}\n')
+    with pytest.raises(NetworkFileError) as info:
+        read_json(plain)
+    assert '{"a": oops}' in str(info.value)  # a real .json file: the line and a caret

@@ -436,3 +436,14 @@ def test_parse_is_stack_free_for_huge_flat_programs() -> None:
     with shallow_stack(100):
         program = parse(text, "t.spk")
     assert len(program.statements) == 4
+
+
+def test_a_main_file_linked_to_another_file_is_never_quoted(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\nneuron a (threshold = oops)\n")
+    link = tmp_path / "prog.spk"
+    link.symlink_to(secret)
+    with pytest.raises(SpikecError) as info:
+        spikec.load(link)
+    assert info.value.location is not None and info.value.location.line == 1
+    assert "root:x" not in str(info.value)

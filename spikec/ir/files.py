@@ -168,13 +168,16 @@ def _max_json_bytes() -> int:
 
 
 def _json_location(source: str, text: str, pos: int) -> SourceLocation:
-    """The line and column of offset ``pos`` (the line is shown only when it is short:
-    a synapse column is one line of millions of numbers)."""
+    """The line and column of offset ``pos``. The line is shown only when it is short (a
+    synapse column is one line of millions of numbers) and the file is a ``.json`` file by
+    its resolved name: a link named ``x.json`` to another file never has a line of that
+    file echoed."""
     line = text.count("\n", 0, pos) + 1
     start = text.rfind("\n", 0, pos) + 1
     stop = text.find("\n", pos)
     shown = text[start:stop if stop >= 0 else len(text)]
-    return SourceLocation(source, line, pos - start + 1, shown if len(shown) <= 200 else None)
+    echo = len(shown) <= 200 and os.path.realpath(source).lower().endswith(".json")
+    return SourceLocation(source, line, pos - start + 1, shown if echo else None)
 
 
 def _json_too_deep(text: str) -> tuple[int, int]:
