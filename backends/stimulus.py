@@ -46,52 +46,60 @@ class InputPlan:
     raster: np.ndarray  # (steps, trials, len(neurons)) bool
 
 
-def _as_times(name: str, value: Any) -> list[int]:
+def _as_times(name: str, value: Any, steps: int) -> np.ndarray:
+    """The spike steps ``value`` (integers >= 0) of input ``name`` that fall before ``steps``,
+    as int64: one vectorized check for an integer array or list, else one per item (for
+    the message that names the bad item)."""
+    arr = value
+    if isinstance(value, (list, tuple, range)):
+        try:
+            arr = np.asarray(value)
+        except (ValueError, OverflowError):
+            pass
+    if isinstance(arr, np.ndarray) and arr.ndim == 1 and arr.dtype.kind in "iu":
+        if len(arr) and arr.min() < 0:
+            raise SimulationError(f"input '{name}': spike steps must be >= 0, got {int(arr[arr < 0][0])}")
+        return arr[arr < steps].astype(np.int64, copy=False)
     out = []
-    for t in value:
+    for t in value.tolist() if isinstance(value, np.ndarray) else value:
         if isinstance(t, bool) or not isinstance(t, numbers.Integral):
             raise SimulationError(f"input '{name}': spike steps must be integers, got {t!r}")
         if t < 0:
             raise SimulationError(f"input '{name}': spike steps must be >= 0, got {t}")
-        out.append(int(t))
-    return out
+        if t < steps:
+            out.append(int(t))
+    return np.array(out, dtype=np.int64)
 
 
-def _raster_row(name: str, value: Any, steps: int, trials: int) -> np.ndarray:
-    """One input's spikes as a (trials, steps) bool array."""
+def _bad_raster(name: str, value: np.ndarray, steps: int, trials: int) -> SimulationError:
+    return SimulationError(f"input '{name}': raster has shape {value.shape}, expected ({steps},)"
+                           f" or ({trials}, {steps})")
+
+
+def _spike_cells(name: str, value: Any, steps: int,
+                 trials: int) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+    """One input's spikes: a (trials, steps) bool array for a raster, else the (trial, step)
+    index arrays of its spikes (a list of steps for every trial, or one list per trial)."""
     if isinstance(value, np.ndarray) and value.dtype == bool:
-        if value.shape[-1:] != (steps,):
-            raise SimulationError(
-                f"input '{name}': raster has shape {value.shape}, expected ({steps},)"
-                f" or ({trials}, {steps})"
-            )
-        if value.ndim == 1:
+        if value.shape == (steps,):
             return np.broadcast_to(value, (trials, steps))
         if value.shape == (trials, steps):
             return value
-        raise SimulationError(
-            f"input '{name}': raster has shape {value.shape}, expected ({steps},)"
-            f" or ({trials}, {steps})"
-        )
+        raise _bad_raster(name, value, steps, trials)
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise SimulationError(
             f"input '{name}': expected spike steps (a list of integers), one list per trial,"
             f" or a boolean raster; got {value!r:.60}"
         )
-    items = list(value)
-    row = np.zeros((trials, steps), dtype=bool)
-    if items and all(hasattr(x, "__iter__") and not isinstance(x, str) for x in items):
+    items = value if isinstance(value, np.ndarray) else list(value)
+    if len(items) and all(hasattr(x, "__iter__") and not isinstance(x, str) for x in items):
         if len(items) != trials:
-            raise SimulationError(
-                f"input '{name}': {len(items)} per-trial spike lists for {trials} trials"
-            )
-        for b, times in enumerate(items):
-            ts = [t for t in _as_times(name, times) if t < steps]
-            row[b, ts] = True
-        return row
-    ts = [t for t in _as_times(name, items) if t < steps]
-    row[:, ts] = True
-    return row
+            raise SimulationError(f"input '{name}': {len(items)} per-trial spike lists for {trials} trials")
+        per_trial = [_as_times(name, times, steps) for times in items]
+        counts = [len(ts) for ts in per_trial]
+        return np.repeat(np.arange(trials), counts), np.concatenate(per_trial) if per_trial else np.zeros(0)
+    ts = _as_times(name, items, steps)
+    return np.repeat(np.arange(trials), len(ts)), np.tile(ts, trials)
 
 
 def plan_inputs(
@@ -120,9 +128,19 @@ def plan_inputs(
             raise SimulationError(f"input '{name}' is a neuron, not an input neuron")
         found.append((int(column[i]), name))
     is_given = np.zeros(len(neurons), dtype=bool)
+    cells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (steps, trials, columns) of given spikes
+    rows: list[tuple[int, np.ndarray]] = []  # inputs given as rasters: (column, (trials, steps))
     for k, name in sorted(found):
-        raster[:, :, k] = _raster_row(name, given[name], steps, trials).T
+        got = _spike_cells(name, given[name], steps, trials)
+        if isinstance(got, tuple):
+            cells.append((got[1], got[0], np.full(len(got[0]), k)))
+        else:
+            rows.append((k, got))
         is_given[k] = True
+    _write_rows(raster, rows)
+    if cells:  # one scatter for every input given as spike steps
+        t_all, b_all, k_all = (np.concatenate(part) for part in zip(*cells, strict=True))
+        raster[t_all.astype(np.int64), b_all, k_all] = True
     # File spike times: inputs given one stimulus together share its tuple, so group by it.
     groups: dict[int, tuple[tuple[int, ...], list[int]]] = {}
     for i, times in net.stimulus_times.items():
@@ -146,6 +164,27 @@ def plan_inputs(
                 t1 = min(steps, t0 + block)
                 raster[t0:t1, b, poisson] = rng.random((t1 - t0, len(poisson))) < p
     return InputPlan(neurons, raster)
+
+
+def _write_rows(raster: np.ndarray, rows: list[tuple[int, np.ndarray]]) -> None:
+    """Copy rasters given per input into columns of ``raster`` (steps, trials, inputs): runs of
+    consecutive columns at once, in blocks of at most _ROW_BLOCK columns and 16 MiB, so the copy moves
+    contiguous column blocks instead of one strided column per input."""
+    most = max(1, min(_ROW_BLOCK, _ROW_BLOCK_BYTES // max(1, raster.shape[0] * raster.shape[1])))
+    start = 0
+    while start < len(rows):
+        stop = start + 1
+        while (stop < len(rows) and stop - start < most
+               and rows[stop][0] == rows[stop - 1][0] + 1):
+            stop += 1
+        k0 = rows[start][0]
+        block = np.stack([r for _, r in rows[start:stop]], axis=-1)  # (trials, steps, columns)
+        raster[:, :, k0:k0 + stop - start] = block.transpose(1, 0, 2)
+        start = stop
+
+
+_ROW_BLOCK = 256
+_ROW_BLOCK_BYTES = 1 << 24  # the copy's temporary block, at most 16 MiB
 
 
 def _poisson_rows(steps: int, k: int) -> int:

@@ -507,3 +507,38 @@ def test_a_simulator_refuses_a_network_edited_after_it_was_made() -> None:
     net.neuron("z")
     with pytest.raises(SimulationError, match="edited after this Simulator was made"):
         sim.run(3)
+
+
+@given(st.integers(1, 6), st.integers(1, 3), st.integers(1, 12), st.data())
+def test_input_plan_equals_a_cell_by_cell_raster(k: int, trials: int, steps: int,
+                                                 data: st.DataObject) -> None:
+    """plan_inputs writes every given spike in one scatter: the raster equals one built cell by
+    cell from the same lists (every-trial lists, per-trial lists, bool rasters, steps past the run)."""
+    from spikec.backends.stimulus import plan_inputs
+
+    net = spikec.Network("inputs")
+    net.add_inputs("x", k)
+    times = st.lists(st.integers(0, steps + 3), max_size=8)
+    given: dict[str, Any] = {}
+    expected = np.zeros((steps, trials, k), dtype=bool)
+    for i in range(k):
+        form = data.draw(st.sampled_from(["every", "per-trial", "raster", "none"]))
+        if form == "every":
+            ts = data.draw(times)
+            given[f"x[{i}]"] = ts
+            for t in ts:
+                if t < steps:
+                    expected[t, :, i] = True
+        elif form == "per-trial":
+            lists = [data.draw(times) for _ in range(trials)]
+            given[f"x[{i}]"] = lists
+            for b, ts in enumerate(lists):
+                for t in ts:
+                    if t < steps:
+                        expected[t, b, i] = True
+        elif form == "raster":
+            row = np.array(data.draw(st.lists(st.booleans(), min_size=steps, max_size=steps)), dtype=bool)
+            given[f"x[{i}]"] = row
+            expected[:, :, i] = row[:, None]
+    plan = plan_inputs(net, steps, trials, given, 0, 0)
+    assert np.array_equal(plan.raster, expected)
