@@ -266,7 +266,10 @@ class Simulator:
         n_pot = len(rec_idx) if potentials is True else 0 if potentials is False else len(
             self._resolve(potentials, "potentials"))
         kernel = _choose_engine(engine, self.n * steps * trials)
-        return self._estimate(steps, trials, len(rec_idx), n_pot, currents, kernel)
+        parts = self._estimate(steps, trials, len(rec_idx), n_pot, currents, kernel)
+        if memory_total(parts) > _max_memory() and getattr(kernel, "adaptive", False) and kernel.fallback:
+            parts = self._estimate(steps, trials, len(rec_idx), n_pot, currents, kernel.fallback)
+        return parts
 
     def run(
         self,
@@ -299,6 +302,10 @@ class Simulator:
         kernel = _choose_engine(engine, self.n * steps * trials)
         parts = self._estimate(steps, trials, len(rec_idx), len(pot_idx), len(currents or {}), kernel)
         limit = max_memory if max_memory is not None else _max_memory()
+        if memory_total(parts) > limit and getattr(kernel, "adaptive", False) and kernel.fallback is not None:
+            # "auto": the event engine's active sets do not fit, the native kernel runs the same steps
+            kernel = kernel.fallback
+            parts = self._estimate(steps, trials, len(rec_idx), len(pot_idx), len(currents or {}), kernel)
         _refuse(parts, limit, f"{trials} trial{'s' if trials != 1 else ''} x {self.n:,} neurons x {steps:,}"
                 f" steps, {len(rec_idx):,} recorded neurons")
         indptr, post, delay, weight, ring_len = self._csr(steps)

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 
 import spikec
 from spikec.backends import event
+from spikec.backends.memory import memory_total
 from spikec.backends.reference import reference_simulate
 from spikec.backends.simulator import Simulator, _choose_engine
+from spikec.errors import SpikecError
 from strategies import Case, cases, quarters
 
 pytestmark = pytest.mark.skipif(not event.available(), reason=f"no event kernel: {event.unavailable()}")
@@ -261,3 +263,29 @@ def test_switch_after_the_probe_keeps_results(caplog: pytest.LogCaptureFixture,
     assert chosen(net, 800, caplog, **kw) == "native"
     same(spikec.simulate(net, 800, engine="auto", **kw), spikec.simulate(net, 800, engine="event", **kw))
     same(spikec.simulate(net, 800, engine="auto", **kw), spikec.simulate(net, 800, engine="numpy", **kw))
+
+
+def test_auto_runs_native_when_the_event_state_does_not_fit() -> None:
+    """engine="auto" prefers the event engine for a quiet network, but when its active sets
+    would pass max_memory and the native kernel's run fits, the native kernel runs it: the
+    same spikes, no refusal."""
+    from spikec.backends import native
+
+    if native.library() is None:
+        pytest.skip("no C compiler")
+    net = spikec.Network("quiet")
+    x = net.add_inputs("x", 10)
+    y = net.add_neurons("y", 20_000, threshold=1.0)
+    net.add_synapses(np.repeat(x, 2), y[:20], 1.0, 1)
+    sim = Simulator(net)
+    steps = 100
+    with_event = memory_total(sim.memory_estimate(steps, record="all", engine="event"))
+    with_native = memory_total(sim.memory_estimate(steps, record="all", engine="native"))
+    assert with_event > with_native
+    limit = (with_event + with_native) // 2
+    inputs = {"x[3]": [0, 5]}
+    auto = sim.run(steps, inputs=inputs, record="all", engine="auto", max_memory=limit)
+    ref = sim.run(steps, inputs=inputs, record="all", engine="native")
+    assert np.array_equal(auto.spike_array(), ref.spike_array()) and auto.spike_array().any()
+    with pytest.raises(SpikecError, match="over the limit"):
+        sim.run(steps, inputs=inputs, record="all", engine="event", max_memory=limit)
