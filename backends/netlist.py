@@ -47,12 +47,11 @@ from spikec.ir.serialize import (
     _short,
     check_count,
     delay_column,
+    finish_from_dict,
     int_array,
     network_to_dict,
     number_column,
-    probe_from_dict,
     read_json,
-    stimuli_from_dict,
     write_text_atomic,
 )
 
@@ -498,20 +497,7 @@ def _read(doc: Any, source: str) -> tuple[Network, Placement]:
     try:
         _add_neurons(net, rows)
         net.add_synapses(pre, post, weight, delay)
-        probes = doc.get("probes", [])
-        if not isinstance(probes, list):
-            raise fail("probes", f"expected a list, got {_short(probes)}")
-        for i, pj in enumerate(probes):
-            try:
-                probe_from_dict(net, pj, fail, f"probes[{i}]")
-            except NetworkFileError:
-                raise
-            except SpikecError as exc:
-                raise fail.wrap(f"probes[{i}]", exc) from None
-        stimuli_from_dict(net, doc.get("stimuli", {}), fail)
-        from spikec.ir.verify import verify
-
-        verify(net)
+        finish_from_dict(net, doc, fail)
     except NetworkFileError:
         raise
     except SpikecError as exc:

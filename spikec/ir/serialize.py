@@ -248,6 +248,25 @@ def check_count(source: str, where: str, count: int, what: str, var: str) -> Non
                                f" (set {var} to raise it)")
 
 
+def finish_from_dict(net: Network, doc: dict[str, Any], r: Any) -> None:
+    """Read ``doc``'s probes and stimuli into ``net`` (errors at their JSON path through the
+    reader ``r``), then verify the network: the last steps of reading a network or netlist."""
+    probes = doc.get("probes", [])
+    if not isinstance(probes, list):
+        raise r.fail("probes", f"expected a list, got {_short(probes)}")
+    for i, pj in enumerate(probes):
+        try:
+            probe_from_dict(net, pj, r, f"probes[{i}]")
+        except NetworkFileError:
+            raise
+        except SpikecError as exc:
+            raise r.wrap(f"probes[{i}]", exc) from None
+    stimuli_from_dict(net, doc.get("stimuli", {}), r)
+    from spikec.ir.verify import verify
+
+    verify(net)
+
+
 def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
     """Build a :class:`Network` from a version-1 dict; errors name ``source`` and the JSON path.
     Counts are checked against the limits (``SPIKEC_MAX_NEURONS``, ``SPIKEC_MAX_SYNAPSES``)
@@ -275,20 +294,7 @@ def network_from_dict(doc: Any, source: str = "<dict>") -> Network:
         weights = number_column(r, cols["weight"], lambda j: f"synapses.weight[{j}]")
         delays = delay_column(r, cols["delay"], lambda j: f"synapses.delay[{j}]")
         net.add_synapses(index["pre"], index["post"], weights, delays)
-        probes = doc.get("probes", [])
-        if not isinstance(probes, list):
-            raise r.fail("probes", f"expected a list, got {_short(probes)}")
-        for i, pj in enumerate(probes):
-            try:
-                probe_from_dict(net, pj, r, f"probes[{i}]")
-            except NetworkFileError:
-                raise
-            except SpikecError as exc:
-                raise r.wrap(f"probes[{i}]", exc) from None
-        stimuli_from_dict(net, doc.get("stimuli", {}), r)
-        from spikec.ir.verify import verify
-
-        verify(net)
+        finish_from_dict(net, doc, r)
     except NetworkFileError:
         raise
     except SpikecError as exc:
