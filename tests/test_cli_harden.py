@@ -371,3 +371,12 @@ def test_parser_still_embeds() -> None:
     args = build_parser().parse_args(["sim", "f.json", "--steps", "3", "--engine", "numpy"])
     assert (args.steps, args.engine, args.potentials, args.trial_offset, args.currents) == (3, "numpy", False,
                                                                                             0, None)
+
+
+def test_sim_engines_are_the_simulators() -> None:
+    """The CLI's --engine choices are the simulator's engines (kept apart so that building
+    the parser loads no numpy)."""
+    from spikec.backends.simulator import ENGINES
+    from spikec.cli.parser import ENGINES as CLI_ENGINES
+
+    assert CLI_ENGINES == ENGINES

@@ -21,7 +21,7 @@ __all__ = ["build_parser", "count", "fraction"]
 
 #: The simulator's engines (``spikec.backends.simulator.ENGINES``; not imported here, so
 #: building the parser loads no numpy).
-ENGINES = ("auto", "numpy", "native", "numba")
+ENGINES = ("auto", "numpy", "native", "numba", "event")
 #: Built-in targets that ``spikec run`` accepts (those with a SANA-FE architecture).
 SANAFE_TARGETS = ("sanafe-loihi", "sanafe-truenorth")
 _PASSES = "{PASSES}"  # replaced by the registered passes when --help is shown
