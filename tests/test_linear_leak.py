@@ -257,3 +257,21 @@ def test_floor_gates_is_a_no_op_without_a_floor_and_notes_what_it_did() -> None:
     assert (out["g"].threshold, out["g"].bias, out["g"].decay) == (1.0, -1.0, 1.0)
     assert [str(d) for d in ctx.diagnostics] == [
         "floor-gates: network: 1 decay-1 gate(s) on the floor at 0 (1 with threshold and bias shifted)"]
+
+
+def test_registers_too_wide_for_int64_are_a_compile_error() -> None:
+    """A whole-number parameter past the int64 registers is refused naming the neuron, not
+    cast (which numpy does with a warning and a wrong value)."""
+    import warnings
+
+    from spikec.chip.linear_leak import chip_neurons
+    from spikec.errors import CompileError
+
+    net = spikec.Network("wide")
+    net.input("x")
+    net.neuron("y", threshold=1e300, decay=0.0)
+    net.synapse("x", "y", 1.0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value encountered in cast"
+        with pytest.raises(CompileError, match=r"neuron 'y': threshold = 1e\+300 does not fit"):
+            chip_neurons(net)

@@ -314,8 +314,15 @@ def chip_neurons(net: Network, idx: np.ndarray | None = None) -> ChipNeurons:
     maybe = gate & (theta > 1.0) & (np.minimum(theta - 1.0, high) > 0)
     for k in np.flatnonzero(stochastic | fractional | ((decay != 0.0) & ~gate) | maybe).tolist():
         _check_chip_form(net, int(idx[k]), bool(stochastic[k]), bool(fractional[k]))
-    return ChipNeurons(theta.astype(np.int64), net.bias[idx].astype(np.int64),
-                       net.reset[idx].astype(np.int64), net.v0[idx].astype(np.int64), np.asarray(gate))
+    values = {"threshold": theta, "bias": net.bias[idx], "reset": net.reset[idx], "v0": net.v0[idx]}
+    for param, column in values.items():
+        wide = np.flatnonzero(np.abs(column) >= 2.0**62)
+        if len(wide):
+            i = int(idx[wide[0]])
+            raise CompileError(f"neuron '{net.name_of(i)}': {param} = {float(column[wide[0]]):g} does not fit"
+                               " the chip's integer registers (|value| < 2**62)", net.location_of(i))
+    threshold, leak, reset, v0 = (column.astype(np.int64) for column in values.values())
+    return ChipNeurons(threshold, leak, reset, v0, np.asarray(gate))
 
 
 def _check_chip_form(net: Network, i: int, stochastic: bool, fractional: bool) -> None:
