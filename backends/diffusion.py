@@ -1,4 +1,318 @@
-"""Moved to :mod:`spikec.diffusion.solver`; this old path re-exports it for one release."""
+"""Running a diffusion solver circuit and reading its field.
 
-from spikec.diffusion.solver import *  # noqa: F403
-from spikec.diffusion.solver import __all__  # noqa: F401
+:func:`solve` simulates a network holding a ``field`` probe (made by the
+``diffusion`` statement of ``std.diffusion``, or by
+:func:`spikec.circuits.diffusion.build` with :meth:`Network.probe`) until
+every trial has finished all its model steps, and returns a
+:class:`Solution`: walkers per node, per model step and per trial.
+
+A density-method circuit takes a random number of neural steps per model
+step (the most walkers at one node, plus a constant), so the run length is
+not known in advance. ``solve`` starts from the circuit's estimate and, if
+any trial has not finished, runs again with twice the steps. Random draws
+are made step by step from per-trial streams, so a longer run repeats the
+shorter one exactly: the answer does not depend on the first estimate.
+Trials are run in batches that fit the memory limit; a batch is a
+``trial_offset`` shard, which reproduces the single run exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from spikec.backends.memory import max_memory as _max_memory
+from spikec.backends.memory import memory_total
+from spikec.backends.memory import size_text as _size
+from spikec.backends.simulator import Simulator
+from spikec.diffusion.problem import DiffusionError, Problem
+from spikec.ir.decoders import count_field_rows, field_bytes
+from spikec.ir.network import Network, Probe
+
+__all__ = ["Solution", "solve", "field_probe", "memory_estimate"]
+
+#: Longest run (neural steps) solve will try before giving up.
+MAX_NEURAL_STEPS = 50_000_000
+
+
+@dataclass
+class Solution:
+    """Walker counts of a solver run.
+
+    ``counts`` has shape (trials, steps + 1, *shape); ``neural_steps[t]`` is
+    the neural step at which trial t finished its last model step;
+    ``synaptic_events`` and ``spikes`` are totals over all trials and the
+    whole simulated run.
+    """
+
+    problem: Problem
+    counts: np.ndarray
+    neural_steps: np.ndarray
+    seed: int
+    trial_offset: int
+    synaptic_events: int
+    spikes: int
+    simulated_steps: int
+    neurons: int
+    synapses: int
+    seconds: float
+
+    @property
+    def trials(self) -> int:
+        return int(self.counts.shape[0])
+
+    def mean(self) -> np.ndarray:
+        """Walkers per node averaged over trials: shape (steps + 1, *shape)."""
+        return np.asarray(self.counts.mean(axis=0))
+
+    def concentration(self) -> np.ndarray:
+        """The trial-averaged field as a concentration (see :meth:`Problem.concentration`)."""
+        return self.problem.concentration(self.mean())
+
+    def walker_steps(self) -> int:
+        """Walker moves made: walkers alive at each model step before the last, over trials."""
+        return int(self.counts[:, :-1].sum())
+
+
+def field_probe(net: Network, label: str | None = None) -> Probe:
+    """The ``field`` probe named ``label`` (or the only one) of ``net``."""
+    probes = [p for p in net.probes if p.decoder == "field"]
+    if label is not None:
+        chosen = [p for p in probes if p.label in (label, f"field({label})")]
+        if not chosen:
+            have = ", ".join(p.label for p in probes) or "none"
+            raise DiffusionError(f"no diffusion field '{label}' in this network (it has: {have})")
+        return chosen[0]
+    if not probes:
+        raise DiffusionError("this network has no diffusion field: state a problem with"
+                             " 'diffusion NAME (...)' after 'import std.diffusion'")
+    if len(probes) > 1:
+        raise DiffusionError("this network has several diffusion fields ("
+                             + ", ".join(p.label for p in probes) + "); name one")
+    return probes[0]
+
+
+def _problem(probe: Probe) -> tuple[Problem, int]:
+    info = probe.info or {}
+    if "problem" not in info:
+        raise DiffusionError(f"probe '{probe.label}' does not say which problem it solves")
+    return Problem.from_dict(info["problem"]), int(info.get("steps_hint", 1))
+
+
+def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0,
+          trial_offset: int = 0, *, steps: int | None = None, engine: str = "auto",
+          progress: bool = False, max_memory: int | None = None,
+          exact_events: bool = False, client: Any = None, shard_trials: int | None = None) -> Solution:
+    """Run the solver circuit of ``net`` (its ``field`` probe ``label``) for ``trials``
+    trials; see the module docstring. ``steps`` overrides the first estimate of
+    neural steps. The synaptic events counted are those of the whole run, which
+    may go on past the last model step; ``exact_events`` runs each batch again,
+    stopping at its last trial's finish, to count only the events up to there.
+
+    ``client`` (a ``dask.distributed`` Client) runs the trials in shards of
+    ``shard_trials`` (default: sized from the memory limit and the workers) on its
+    workers, each shard's field counted there: the counts and finish steps are those
+    of one process; the events, spikes and simulated steps are each shard's own run
+    (they depend on how trials are batched, in one process too)."""
+    probe = field_probe(net, label)
+    problem, hint = _problem(probe)
+    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or trials < 1:
+        raise DiffusionError(f"trials must be an integer >= 1, got {trials!r}")
+    sim = Simulator(net)
+    windows = problem.steps + 1
+    budget = _max_memory() if max_memory is None else max_memory
+    start = time.perf_counter()
+    length = max(1, int(steps if steps is not None else hint))
+    held = 8 * trials * (windows * problem.nodes + 1)  # counts and finish steps of every trial
+    if held > budget:
+        raise DiffusionError(
+            f"{trials:,} trials of {windows:,} model steps x {problem.nodes:,} nodes need"
+            f" {_size(held)} for their counts alone, over the limit of {_size(budget)}; run fewer"
+            " trials per call (trial_offset= / --trial-offset shards add up to one run) or raise"
+            " max_memory / SPIKEC_MAX_MEMORY")
+    counts = np.zeros((trials, windows, *problem.shape), dtype=np.int64)
+    finished = np.zeros(trials, dtype=np.int64)
+    if client is None:
+        events, spikes, length = _run_trials(sim, probe, problem, counts, finished, seed, trial_offset,
+                                             length, budget - held, engine, progress, exact_events)
+    else:
+        events, spikes, length = _solve_distributed(client, net, sim, probe, problem, counts, finished, seed,
+                                                    trial_offset, length, budget, engine, progress,
+                                                    exact_events, shard_trials)
+    return Solution(
+        problem=problem, counts=counts, neural_steps=finished, seed=seed, trial_offset=trial_offset,
+        synaptic_events=events, spikes=spikes, simulated_steps=length, neurons=len(net),
+        synapses=net.num_synapses, seconds=time.perf_counter() - start,
+    )
+
+
+def _run_trials(sim: Simulator, probe: Probe, problem: Problem, counts: np.ndarray, finished: np.ndarray,
+                seed: int, trial_offset: int, length: int, budget: int, engine: str, progress: bool,
+                exact_events: bool) -> tuple[int, int, int]:
+    """Fill ``counts`` and ``finished`` (one row per trial, from global trial ``trial_offset``)
+    in batches that fit ``budget`` bytes; returns (events, spikes, last run length)."""
+    probed = sim.net.resolve(list(probe.neurons))  # indices: each run records and reads them as one array
+    nodes = (probe.key or ((),))[0]
+    windows = problem.steps + 1
+    trials = len(finished)
+    events = spikes = 0
+    done = 0
+    while done < trials:
+        batch = _batch(sim, probed, length, trials - done, windows, problem.nodes, budget, engine)
+        result = sim.run(length, seed=seed, trials=batch, record=probed,
+                         trial_offset=trial_offset + done, max_memory=budget, progress=progress,
+                         engine=engine)
+        data = result.spike_array()  # (neurons, trials, steps), in probed order: no copy
+        got, complete, finish = count_field_rows(data, nodes, problem.shape, windows)
+        if not complete.all():
+            if length * 2 > MAX_NEURAL_STEPS:
+                raise DiffusionError(
+                    f"the solver did not finish {problem.steps} model steps within {length:,} neural"
+                    " steps; is a supervisor neuron missing or the circuit changed?")
+            length *= 2
+            del result, data, got  # before the longer run allocates
+            continue
+        counts[done:done + batch] = got
+        finished[done:done + batch] = finish
+        del got
+        end = int(finished[done:done + batch].max()) + 1
+        if exact_events and end < length:
+            result = sim.run(end, seed=seed, trials=batch, record=probed, trial_offset=trial_offset + done,
+                             max_memory=budget, engine=engine)
+        events += result.synaptic_events
+        spikes += int(np.count_nonzero(result.spike_array()))
+        done += batch
+        del result, data
+    return events, spikes, length
+
+
+@dataclass
+class _Shared:
+    """What every shard of a distributed solve shares (scattered once to the workers)."""
+
+    net: Network
+    token: str
+    label: str
+    problem: Problem
+    seed: int
+    length: int
+    budget: int
+    engine: str
+    exact_events: bool
+
+
+def _solve_shard(shared: _Shared, first: int, count: int) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """One shard on a worker: its trials' counts and finish steps, events, spikes, run length."""
+    from spikec.backends.ensemble import cached_simulator
+
+    sim = cached_simulator(shared.token, shared.net)
+    probe = field_probe(shared.net, shared.label)
+    counts = np.zeros((count, shared.problem.steps + 1, *shared.problem.shape), dtype=np.int64)
+    finished = np.zeros(count, dtype=np.int64)
+    held = 8 * count * (counts[0].size + 1)
+    from spikec.backends.native import thread_limit
+
+    with thread_limit(1):  # a task holds one of its worker's threads: no more kernel threads
+        events, spikes, length = _run_trials(sim, probe, shared.problem, counts, finished, shared.seed,
+                                             first, shared.length, shared.budget - held, shared.engine,
+                                             False, shared.exact_events)
+    return counts, finished, events, spikes, length
+
+
+def _solve_distributed(client: Any, net: Network, sim: Simulator, probe: Probe, problem: Problem,
+                       counts: np.ndarray, finished: np.ndarray, seed: int, trial_offset: int, length: int,
+                       budget: int, engine: str, progress: bool, exact_events: bool,
+                       shard_trials: int | None) -> tuple[int, int, int]:
+    """:func:`_run_trials` in shards on ``client``'s workers (:mod:`spikec.backends.ensemble`)."""
+    import uuid
+
+    from spikec.backends import ensemble
+
+    ensemble.require_distributed()
+    probed = net.resolve(list(probe.neurons))
+    windows = problem.steps + 1
+    per_worker, threads = ensemble.worker_threads(client)
+    per_task = budget // per_worker
+    trials = len(finished)
+
+    def need(t: int) -> int:  # a shard's first batch and its own counts
+        parts = sim.memory_estimate(length, t, record=probed, engine=engine)
+        decode = field_bytes(len(probed), t, length, windows, problem.nodes)
+        own = 8 * t * (windows * problem.nodes + 1)
+        return max(memory_total(parts), parts["recorded spikes"] + decode) + own
+
+    size = ensemble.shard_size(need, trials, per_task, threads,
+                               f"{length:,} neural steps recording {len(probed):,} neurons", shard_trials)
+    shards = ensemble.split(trials, size, trial_offset)
+    shared = _Shared(net, uuid.uuid4().hex, probe.label, problem, seed, length, per_task, engine,
+                     exact_events)
+    totals = [0, 0, length]
+
+    def take(i: int, out: tuple[np.ndarray, np.ndarray, int, int, int]) -> None:
+        a = shards[i][0] - trial_offset
+        counts[a:a + shards[i][1]] = out[0]
+        finished[a:a + shards[i][1]] = out[1]
+        totals[0] += out[2]
+        totals[1] += out[3]
+        totals[2] = max(totals[2], out[4])
+
+    ensemble.run_shards(client, shared, _solve_shard, shards, take, progress)
+    return totals[0], totals[1], totals[2]
+
+
+def memory_estimate(net: Network, label: str | None = None, trials: int = 1, *,
+                    steps: int | None = None, engine: str = "auto", max_memory: int | None = None) -> int:
+    """Bytes :func:`solve` allocates for its first run length: the counts of every trial
+    plus the largest batch of trials it would run at once (simulation and decoding)."""
+    probe = field_probe(net, label)
+    problem, hint = _problem(probe)
+    sim = Simulator(net)
+    probed = net.resolve(list(probe.neurons))
+    windows = problem.steps + 1
+    budget = _max_memory() if max_memory is None else max_memory
+    length = max(1, int(steps if steps is not None else hint))
+    held = 8 * trials * (windows * problem.nodes + 1)
+    batch = _batch(sim, probed, length, trials, windows, problem.nodes, max(budget - held, 0), engine)
+    parts = sim.memory_estimate(length, batch, record=probed, engine=engine)
+    decode = field_bytes(len(probed), batch, length, windows, problem.nodes)
+    return held + max(memory_total(parts), parts["recorded spikes"] + decode)
+
+
+def _batch(sim: Simulator, probed: np.ndarray, length: int, left: int, windows: int, nodes: int,
+           budget: int, engine: str) -> int:
+    """The most trials (up to ``left``) whose run of ``length`` steps and field decoding fit in
+    ``budget`` bytes: the simulator's estimate and the decoding's are linear in the trials."""
+
+    def need(trials: int) -> int:
+        parts = sim.memory_estimate(length, trials, record=probed, engine=engine)
+        decode = field_bytes(len(probed), trials, length, windows, nodes)
+        # the run's state is freed before the decoding, which reads only the recording
+        return max(memory_total(parts), parts["recorded spikes"] + decode)
+
+    one = need(1)
+    if one > budget:
+        raise DiffusionError(
+            f"one trial of {length:,} neural steps recording {len(probed):,} neurons needs about"
+            f" {_size(one)} with its decoding, over the limit of {_size(budget)} (after the"
+            " counts of every trial); run fewer trials per call or raise max_memory /"
+            " SPIKEC_MAX_MEMORY")
+    per_trial = max(need(2) - one, 1)
+    return int(max(1, min(left, 1 + (budget - one) // per_trial)))
+
+
+def resources(sol: Solution) -> dict[str, Any]:
+    """Cost figures of a run: per node, per model step and per walker step."""
+    p = sol.problem
+    model_steps = max(p.steps, 1)
+    walker_steps = max(sol.walker_steps(), 1)
+    return {
+        "neurons": sol.neurons,
+        "synapses": sol.synapses,
+        "neurons_per_node": sol.neurons / p.nodes,
+        "synapses_per_node": sol.synapses / p.nodes,
+        "neural_steps_per_model_step": float(np.mean(sol.neural_steps)) / model_steps,
+        "synaptic_events_per_walker_step": sol.synaptic_events / walker_steps,
+    }

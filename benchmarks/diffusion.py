@@ -25,10 +25,10 @@ import time
 
 import numpy as np
 
+from spikec.backends.diffusion import solve
 from spikec.circuits.diffusion import density_resources, diffusion_network
 from spikec.diffusion import Problem, chain_counts, problem_from_params
 from spikec.diffusion.reference import finite_difference, heat_kernel, l2_error
-from spikec.diffusion.solver import solve
 
 SYNAPTIC_EVENT_J = 35.5e-12
 SPIKE_J = 69.3e-12

@@ -4,7 +4,7 @@ Each case runs in its own subprocess. Measured is the peak resident set size
 (``ru_maxrss``) minus the resident size just before the run, after the imports,
 the network's construction and a warm-up run (so it is what the run itself
 allocates); the estimate is the simulator's (``Simulator.memory_estimate``,
-``memory_total``), ``solve``'s (``spikec.diffusion.solver.memory_estimate``) or
+``memory_total``), ``solve``'s (``spikec.backends.diffusion.memory_estimate``) or
 the CLI output stage's (``spikec.backends.results.output_bytes``, plus the run).
 
     python benchmarks/memory_estimate.py          # small versions (about a minute)
@@ -64,7 +64,7 @@ elif case == "cli-output":
 else:
     from spikec.circuits.diffusion import diffusion_network
     from spikec.diffusion.problem import Problem
-    from spikec.diffusion.solver import memory_estimate, solve
+    from spikec.backends.diffusion import memory_estimate, solve
     nx = a["nx"]
     p = Problem(shape=(nx, nx), D=1.0, dx=1.0, dt=0.2, steps=4, initial=np.full((nx, nx), a["per"]),
                 boundary=(("reflecting", "reflecting"),) * 2, drift=(0.0, 0.0))

@@ -15,7 +15,7 @@ row-cumulated ``Problem.transition_matrix()`` (rows offset by their index, so on
 ``searchsorted`` moves every walker; a draw past the row's sum is a lost walker). The
 circuit's field is checked against it loosely (the last step's walkers per node within 6 sigma).
 
-Columns: walker steps per second of ``solve`` (one trial, spikec.diffusion.solver) per
+Columns: walker steps per second of ``solve`` (one trial, spikec.backends.diffusion) per
 engine, and the ratio Monte Carlo / engine (the goal: at most 5 at 10^4 walkers).
 """
 
@@ -27,9 +27,9 @@ import time
 
 import numpy as np
 
+from spikec.backends.diffusion import solve
 from spikec.circuits.diffusion import diffusion_network
 from spikec.diffusion import Problem, problem_from_params
-from spikec.diffusion.solver import solve
 
 
 def problem(dims: int, walkers: int, steps: int) -> Problem:

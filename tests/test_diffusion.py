@@ -15,10 +15,10 @@ import pytest
 
 from diffusion_checks import ALPHA, occupancy_p_values
 from spikec import Network
+from spikec.backends.diffusion import solve
 from spikec.backends.simulator import simulate
 from spikec.circuits.diffusion import density_resources, diffusion_network
 from spikec.diffusion import DiffusionError, Problem, count_field, problem_from_params
-from spikec.diffusion.solver import solve
 from spikec.dsl import compile_text
 from spikec.errors import SpikecError
 

@@ -23,10 +23,10 @@ distributed = pytest.importorskip("distributed")
 
 import spikec  # noqa: E402
 from spikec.backends import ensemble  # noqa: E402
+from spikec.backends.diffusion import solve  # noqa: E402
 from spikec.backends.simulator import simulate as simulate_one  # noqa: E402
 from spikec.circuits.diffusion import diffusion_network  # noqa: E402
 from spikec.diffusion import problem_from_params  # noqa: E402
-from spikec.diffusion.solver import solve  # noqa: E402
 from spikec.errors import SpikecError  # noqa: E402
 from spikec.ir.decoders import decode_probes  # noqa: E402
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from spikec.backends import simulator as simmod
+from spikec.backends.diffusion import memory_estimate, solve
 from spikec.backends.results import check_output, output_bytes
 from spikec.backends.simulator import Simulator, memory_total, simulate
 from spikec.backends.stimulus import STIMULUS_STREAM, trial_rng
 from spikec.diffusion.problem import DiffusionError, Problem
-from spikec.diffusion.solver import memory_estimate, solve
 from spikec.errors import SimulationError
 from spikec.ir import decoders
 from spikec.ir.decoders import count_field, decode_probes

@@ -159,8 +159,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
     """``spikec solve``."""
-    from spikec.diffusion import report
-    from spikec.diffusion.solver import solve
+    from spikec.backends.diffusion import solve
+    from spikec.cli import report
 
     for path, flag in ((args.csv, "--csv"), (args.npz, "--npz"), (args.plot, "--plot")):
         check_output(path, flag)

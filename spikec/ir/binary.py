@@ -41,7 +41,7 @@ from spikec.errors import NetworkFileError, SourceLocation, SpikecError
 from spikec.ir.files import atomic_file, lone_surrogate
 from spikec.ir.names import NameTable
 from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
-from spikec.ir.npy import entry_problem, open_zip, read_npy_header
+from spikec.ir.npy import MEMBER_READ_ERRORS, entry_problem, open_zip, read_npy_header
 from spikec.ir.serialize import _Reader, check_count, probe_from_dict, probe_to_dict
 
 __all__ = ["FORMAT", "VERSION", "save_npz", "load_npz", "read_npz", "name_columns", "is_network_npz"]
@@ -201,7 +201,7 @@ class _Archive:
                 if not read:
                     return np.zeros(0, dtype=want)
                 data = fh.read(nbytes)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        except MEMBER_READ_ERRORS as exc:
             raise self.fail(what, f"cannot read: {exc}") from None
         if len(data) != nbytes:
             raise self.fail(what, "truncated")

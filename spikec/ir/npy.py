@@ -26,10 +26,16 @@ import numpy as np
 
 from spikec.errors import SpikecError, fmt_count
 
-__all__ = ["DEFLATE_RATIO", "open_zip", "entry_problem", "read_npy_header", "read_arrays"]
+__all__ = [
+    "DEFLATE_RATIO", "MEMBER_READ_ERRORS", "open_zip", "entry_problem", "read_npy_header", "read_arrays",
+]
 
 #: Deflate expands at most about 1032:1; a member claiming more is corrupt (or a bomb).
 DEFLATE_RATIO = 1100
+
+#: What reading a damaged member can raise: zipfile's errors, a truncated stream, and the
+#: "compression method not supported" of an archive made by another tool.
+MEMBER_READ_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError)
 
 #: ``check(name, shape, dtype)``: refuses (raises) an array from its declared header.
 ShapeCheck = Callable[[str, tuple[int, ...], "np.dtype[Any]"], None]
@@ -128,7 +134,7 @@ def read_arrays(path: str | os.PathLike[str], *, where: str, error: type[SpikecE
                     got = fh.readinto(array.view(np.uint8)) if nbytes else 0  # type: ignore[attr-defined]
             except ValueError as exc:
                 raise error(f"{what}: {exc}") from None
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+            except MEMBER_READ_ERRORS as exc:
                 raise error(f"{what}: cannot read: {exc}") from None
             if got != nbytes:
                 raise error(f"{what}: truncated ({fmt_count(got)} of {fmt_count(nbytes)} bytes)")

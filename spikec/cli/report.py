@@ -2,7 +2,7 @@
 
 Joins the compiler and the simulator (like the rest of the CLI): opens a
 ``.spk`` file with a ``diffusion`` statement (or a saved network holding a
-``field`` probe), runs it with :func:`spikec.diffusion.solver.solve`,
+``field`` probe), runs it with :func:`spikec.backends.diffusion.solve`,
 and reports per model step the mean walkers, the L2 error of the spiking
 field against the exact mean of the Markov chain and against the heat
 kernel, a one-line picture of the field, and the resources used. It writes
@@ -52,8 +52,8 @@ def _spark(values: np.ndarray, top: float) -> str:
 
 def report(sol: Any, refs: dict[str, np.ndarray], out: TextIO, source: str = "") -> dict[str, Any]:
     """Print the per-step table; return a JSON-ready summary."""
+    from spikec.backends.diffusion import resources
     from spikec.diffusion import reference as ref
-    from spikec.diffusion.solver import resources
 
     p: Problem = sol.problem
     mean = sol.mean()
