@@ -331,12 +331,14 @@ def assign_axon_types(net: Network, placement: Placement, types: int) -> dict[tu
 
 
 def place_network(net: Network, target: Target, cores: int = 0, method: str = "auto",
-                  seed: int = 0) -> Placement:
+                  seed: int = 0, mesh: bool = True) -> Placement:
     """Place ``net`` on as few cores of ``target`` as its per-core limits allow.
 
     ``cores`` forces a number of cores (0 = choose); ``method`` is one of
-    :data:`METHODS`. Raises :class:`LimitError` naming the limit, the value
-    and the core when no placement within the target's cores fits.
+    :data:`METHODS`; ``mesh`` maps the parts onto the core mesh to shorten the
+    hop-weighted traffic (:func:`spikec.chip.mesh.map_to_mesh`; not for ``inorder``).
+    Raises :class:`LimitError` naming the limit, the value and the core when no
+    placement within the target's cores fits.
     """
     n = net.num_neurons
     if n == 0:
@@ -375,6 +377,10 @@ def place_network(net: Network, target: Target, cores: int = 0, method: str = "a
         used = int(parts.max()) + 1
         violation = _violation(net, parts, used, target)
         if violation is None:
+            if mesh and method != "inorder":
+                from spikec.chip.mesh import map_to_mesh
+
+                parts = map_to_mesh(net, parts, used, target, seed)
             return Placement(parts, used, net)
         last = violation
         if cores or (max_cores is not None and k >= max_cores):

@@ -8,8 +8,8 @@ Per step, with ``r_i`` the rate of neuron i:
 - spikes = sum r_i; synaptic events = sum r_i * out_degree(i);
 - messages = sum r_i * (cores other than its own that i reaches);
 - hops = sum r_i * (mesh distance from i's core to each of those cores),
-  cores laid out row by row on a square mesh per chip (cores on different
-  chips count one extra hop);
+  cores laid out row by row on the target's core grid per chip, chips on
+  the board's chip grid (:mod:`spikec.chip.mesh`);
 - energy = spikes * E.spike + events * E.synaptic_event + neurons *
   E.neuron_update + messages * E.message + hops * E.hop + E.step.
 
@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from spikec.chip.mesh import mesh_distances
 from spikec.chip.placement import Placement, distinct, route_arrays
 from spikec.chip.target import Target
 from spikec.errors import UsageError
@@ -35,21 +36,10 @@ from spikec.ir.network import Network
 __all__ = ["CoreFill", "NetworkStats", "network_stats", "mesh_distance", "traffic"]
 
 
-def mesh_distance(a: int, b: int, cores_per_chip: int | None) -> int:
-    """Manhattan distance between cores ``a`` and ``b`` (square mesh per chip)."""
-    return int(_mesh_distances(np.array([a]), np.array([b]), cores_per_chip)[0])
-
-
-def _mesh_distances(a: np.ndarray, b: np.ndarray, cores_per_chip: int | None) -> np.ndarray:
-    """:func:`mesh_distance` of each pair ``(a[i], b[i])``."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    per = np.full(len(a), cores_per_chip, dtype=np.int64) if cores_per_chip else np.maximum(a, b) + 1
-    width = np.maximum(1, np.ceil(np.sqrt(per)).astype(np.int64))
-    chip_a, la = np.divmod(a, per)
-    chip_b, lb = np.divmod(b, per)
-    return (np.abs(la % width - lb % width) + np.abs(la // width - lb // width)
-            + np.abs(chip_a - chip_b))
+def mesh_distance(a: int, b: int, cores_per_chip: int | None, core_columns: int | None = None,
+                  chip_columns: int | None = None) -> int:
+    """Manhattan distance between cores ``a`` and ``b`` (:func:`spikec.chip.mesh.mesh_distances`)."""
+    return int(mesh_distances(np.array([a]), np.array([b]), cores_per_chip, core_columns, chip_columns)[0])
 
 
 def _sum(values: np.ndarray) -> float:
@@ -81,8 +71,8 @@ def _rates(net: Network, rates: Mapping[str, float] | float) -> np.ndarray:
     return out
 
 
-def _traffic(net: Network, core: np.ndarray, k: int, rate: np.ndarray,
-             cores_per_chip: int | None) -> tuple[float, float]:
+def _traffic(net: Network, core: np.ndarray, k: int, rate: np.ndarray, cores_per_chip: int | None,
+             core_columns: int | None = None, chip_columns: int | None = None) -> tuple[float, float]:
     """``(messages, hops)`` per step from arrays; terms by source core, then source."""
     src, dst = route_arrays(net, core, k)
     if not len(src):
@@ -90,17 +80,19 @@ def _traffic(net: Network, core: np.ndarray, k: int, rate: np.ndarray,
     heads = np.flatnonzero(np.append(True, src[1:] != src[:-1]))
     sources = src[heads]
     fan = np.diff(np.append(heads, len(src)))
-    dist = np.add.reduceat(_mesh_distances(core[src], dst, cores_per_chip), heads)
+    dist = np.add.reduceat(mesh_distances(core[src], dst, cores_per_chip, core_columns, chip_columns), heads)
     order = np.argsort(core[sources], kind="stable")
     r = rate[sources][order]
     return _sum(r * fan[order]), _sum(r * dist[order])
 
 
 def traffic(net: Network, placement: Placement, rates: Mapping[str, float] | float = 1.0,
-            cores_per_chip: int | None = None) -> tuple[float, float]:
+            cores_per_chip: int | None = None, core_columns: int | None = None,
+            chip_columns: int | None = None) -> tuple[float, float]:
     """``(messages, hops)`` per step: spike messages that leave their core, and mesh hops."""
     core = placement.core_array(net)
-    return _traffic(net, core, placement.num_cores, _rates(net, rates), cores_per_chip)
+    return _traffic(net, core, placement.num_cores, _rates(net, rates), cores_per_chip, core_columns,
+                    chip_columns)
 
 
 @dataclass
@@ -165,7 +157,8 @@ def network_stats(net: Network, placement: Placement, target: Target,
     rate = _rates(net, activity)
     spikes = _sum(rate)
     events = _sum(rate[pre])
-    messages, hops = _traffic(net, core, k, rate, target.cores_per_chip)
+    messages, hops = _traffic(net, core, k, rate, target.cores_per_chip, target.core_columns,
+                              target.chip_columns)
     n_inputs = int(np.count_nonzero(net.is_input))
     updated = net.num_neurons - n_inputs
     e, lat = target.energy, target.latency

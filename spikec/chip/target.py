@@ -21,6 +21,8 @@ or any path ending in ``.toml``)::
     dest_cores_per_neuron = 1    # cores one neuron's spikes may reach (and one delay per core)
     delay_min = 1
     delay_max = 15
+    core_columns = 64            # the core mesh: cores per row (default: sqrt(cores_per_chip))
+    chip_columns = 4             # chips per row of the board's grid (default: all in one row)
 
     [numbers]                    # omitted keys mean "real numbers, as the IR"
     weight_bits = 9              # signed integers in [-2**8, 2**8 - 1]
@@ -77,6 +79,7 @@ _VERSION = 1
 _CHIP_KEYS = (
     "chips", "cores_per_chip", "neurons_per_core", "synapses_per_core", "axons_per_core",
     "axon_types", "fan_in", "fan_out", "dest_cores_per_neuron", "delay_min", "delay_max",
+    "core_columns", "chip_columns",
 )
 _NUMBER_KEYS = ("weight_bits", "threshold_bits", "potential_bits", "decay_bits", "leak_bits")
 _NEURON_KEYS = ("stochastic", "leak", "initial_potential", "linear_leak", "floor", "reset_mode")
@@ -135,6 +138,10 @@ class Target:
     dest_cores_per_neuron: int | None = None
     delay_min: int = 1
     delay_max: int | None = None
+    #: The core mesh: cores per row of a chip's grid (None: the square root of cores_per_chip,
+    #: rounded up) and chips per row of the board's grid (None: the chips in one row).
+    core_columns: int | None = None
+    chip_columns: int | None = None
     weight_bits: int | None = None
     threshold_bits: int | None = None
     potential_bits: int | None = None

@@ -28,10 +28,11 @@ class Place(Pass):
     method: str = "auto"
     cores: int = 0
     seed: int = 0
+    mesh: bool = True
 
     def run(self, net: Network, ctx: CompileContext) -> Network:
         """Compute ``ctx.placement``."""
-        ctx.placement = place_network(net, ctx.target, self.cores, self.method, self.seed)
+        ctx.placement = place_network(net, ctx.target, self.cores, self.method, self.seed, self.mesh)
         return net
 
 
