@@ -18,8 +18,11 @@ passing ``threshold - 1/2``. ``trunc`` goes through a C ``int``, so
 ``|64 V|`` must stay below 2**31 during the run.
 
 ``truenorth``: ``V += leak`` (0 here), ``V += bias + input``, fire when
-``V >= threshold``, then ``V <- reset``: spikec's model with decay 0 and no
-``v0`` (the target file refuses the rest). Its architecture file has no
+``V >= threshold``, then ``V <- reset``, else when ``V <= reverse_threshold``
+apply the reverse reset: spikec's model with decay 0 and no ``v0``, and
+decay-1 gates through TrueNorth's linear leak and floor (the ``floor-gates``
+pass shifts each gate's threshold and bias so that a floor at 0 clears it;
+here the floor is the reverse threshold 0 with ``saturate``). Its architecture file has no
 input unit; the emitter adds one (``truenorth_inputs``, zero cost).
 
 Both: stochastic neurons are refused; every synapse must have delay 1
@@ -186,6 +189,35 @@ def _lif_neurons(net: Network, idx: np.ndarray, steps: int | None) -> tuple[list
     return attrs, odd, low
 
 
+def _truenorth_neurons(net: Network, idx: np.ndarray, target: Target) -> list[dict[str, Any]]:
+    """SANA-FE ``truenorth`` soma attributes: decay-0 neurons as they are (``bias`` adds every
+    step: the linear leak); on a target with a ``floor``, decay-1 gates in the chip form
+    ``floor-gates`` gives them (:mod:`spikec.chip.linear_leak`): their leak as ``bias`` and the
+    floor at 0 as SANA-FE's reverse threshold 0 with ``saturate`` (a potential <= 0 that does
+    not fire becomes 0)."""
+    p, decay = net.p[idx], net.decay[idx]
+    gate = (decay == 1.0) & bool(target.floor)
+    _first_problem(net, idx, [
+        (p != 1.0, lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
+        (((decay != 0.0) & ~gate) | (net.v0[idx] != 0.0),
+         lambda k: "SANA-FE's TrueNorth model has no multiplicative leak and no initial potential"
+                   + (" (decay must be 0, or 1 for a gate on the potential floor, and v0 must be 0)"
+                      if target.floor else " (decay and v0 must be 0)"))])
+    columns = (net.threshold[idx].tolist(), net.reset[idx].tolist(), net.bias[idx].tolist())
+    attrs: list[dict[str, Any]] = [{"threshold": t, "reset": r, "bias": b}
+                                   for t, r, b in zip(*columns, strict=True)]
+    gates = np.flatnonzero(gate)
+    if len(gates):
+        from spikec.chip.linear_leak import chip_neurons
+
+        chip = chip_neurons(net, idx[gates])  # refuses, naming it, a gate with no floor form
+        for k, t, leak, r in zip(gates.tolist(), chip.threshold.tolist(), chip.leak.tolist(),
+                                 chip.reset.tolist(), strict=True):
+            attrs[k] = {"threshold": t, "reset": r, "bias": leak, "reverse_threshold": 0,
+                        "reverse_reset_mode": "saturate"}
+    return attrs
+
+
 def build_sanafe(net: Network, placement: Placement, target: Target, steps: int | None = None,
                  inputs: Mapping[str, Any] | None = None) -> SanafeModel:
     """The SANA-FE model of ``net``; raises :class:`ExportError` for anything not exact."""
@@ -215,17 +247,10 @@ def build_sanafe(net: Network, placement: Placement, target: Target, steps: int 
                                                                                    strict=True))]
     model.inputs = [(model.address[i], {"spikes": t}) for i, t in zip(ins.tolist(), trains, strict=True)]
     idx = np.flatnonzero(~is_input)
-    p = net.p[idx]
     if arch == "loihi":
         attrs, odd, low = _lif_neurons(net, idx, steps)
     else:
-        _first_problem(net, idx, [
-            (p != 1.0, lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
-            ((net.decay[idx] != 0.0) | (net.v0[idx] != 0.0),
-             lambda k: "SANA-FE's TrueNorth model has no multiplicative leak and no initial potential"
-                       " (decay and v0 must be 0)")])
-        columns = (net.threshold[idx].tolist(), net.reset[idx].tolist(), net.bias[idx].tolist())
-        attrs = [{"threshold": t, "reset": r, "bias": b} for t, r, b in zip(*columns, strict=True)]
+        attrs = _truenorth_neurons(net, idx, target)
         odd = low = np.zeros(0, dtype=np.int64)
     model.neurons = list(zip([model.address[i] for i in idx.tolist()], attrs, strict=True))
     order = edge_order(net)
@@ -252,7 +277,8 @@ def render_sanafe(model: SanafeModel) -> str:
         lines += [f"    - name: {group}", "      attributes: {log_spikes: true}", "      neurons:"]
         for addr, attrs in rows:
             body = ", ".join(
-                f"{k}: [{', '.join(map(str, v))}]" if isinstance(v, list) else f"{k}: {_num(v)}"
+                f"{k}: [{', '.join(map(str, v))}]" if isinstance(v, list)
+                else f"{k}: {v}" if isinstance(v, str) else f"{k}: {_num(v)}"
                 for k, v in attrs.items())
             lines.append(f"        - {addr.split('.')[1]}: {{{body}}}")
     pre, post, weight = model.edges

@@ -105,9 +105,10 @@ def test_time_passes_and_print_ir(tmp_path: Path, capsys: pytest.CaptureFixture[
         ),
         (["--target", "lohi"], "error: unknown target 'lohi' (did you mean 'loihi'?)"),
         (
-            ["--target", "sanafe-truenorth"],
-            "examples/majority.spk:4:8: error: neuron 'maj': target 'sanafe-truenorth' has no"
-            " multiplicative leak (decay = 1); only decay = 0 maps exactly",
+            ["--passes", "fanin-split{fan_in=2}"],
+            "examples/majority.spk:4:8: error: neuron 'maj': 3 incoming synapses exceed the fan-in of 2"
+            " per neuron, and it cannot be split exactly: its firing depends on counts up to 2, more than"
+            " half the fan-in",
         ),
     ],
 )

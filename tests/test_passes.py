@@ -313,7 +313,7 @@ def test_fan_in_and_features_are_refused_naming_the_neuron() -> None:
     with pytest.raises(
         SpikecError,
         match=r"^error: neuron 'sum': target 'sanafe-truenorth' has no multiplicative leak"
-        r" \(decay = 0.5\); only decay = 0 maps exactly$",
+        r" \(decay = 0.5\); only decay = 0 and decay = 1 \(a gate, on the potential floor\) map exactly$",
     ):
         compile_for_target(net, load_target("sanafe-truenorth"))
 

@@ -4,6 +4,7 @@ spikes as spikec's simulator (examples and random integer circuits)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import os
@@ -283,7 +284,8 @@ def sanafe_cases(draw: st.DrawFn, truenorth: bool = False) -> tuple[spikec.Netwo
 @given(data=st.data(), target=st.sampled_from(["sanafe-loihi", "sanafe-truenorth"]))
 def test_sanafe_arrays_match_the_per_neuron_oracle(data: st.DataObject, target: str) -> None:
     net, core, steps = data.draw(sanafe_cases(truenorth=target == "sanafe-truenorth"))
-    chip = load_target(target)
+    # the per-neuron emitter predates the floor mapping of gates (tests/test_target_table.py)
+    chip = dataclasses.replace(load_target(target), floor=False)
     try:
         expected = _oracle_sanafe(net, core, chip.sanafe_arch or "", steps)
     except SanafeError as exc:
