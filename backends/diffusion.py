@@ -28,6 +28,7 @@ from spikec.backends.memory import max_memory as _max_memory
 from spikec.backends.memory import memory_total
 from spikec.backends.memory import size_text as _size
 from spikec.backends.simulator import Simulator
+from spikec.diffusion.chain import Chain, problem_from_dict
 from spikec.diffusion.problem import DiffusionError, Problem
 from spikec.ir.decoders import count_field_rows, field_bytes
 from spikec.ir.network import Network, Probe
@@ -43,12 +44,14 @@ class Solution:
     """Walker counts of a solver run.
 
     ``counts`` has shape (trials, steps + 1, *shape); ``neural_steps[t]`` is
-    the neural step at which trial t finished its last model step;
+    the neural step at which trial t finished its last model step; ``problem`` is a
+    regular-mesh :class:`Problem` or a general :class:`Chain` (counts then have one axis
+    of nodes);
     ``synaptic_events`` and ``spikes`` are totals over all trials and the
     whole simulated run.
     """
 
-    problem: Problem
+    problem: Problem | Chain
     counts: np.ndarray
     neural_steps: np.ndarray
     seed: int
@@ -95,11 +98,11 @@ def field_probe(net: Network, label: str | None = None) -> Probe:
     return probes[0]
 
 
-def _problem(probe: Probe) -> tuple[Problem, int]:
+def _problem(probe: Probe) -> tuple[Problem | Chain, int]:
     info = probe.info or {}
     if "problem" not in info:
         raise DiffusionError(f"probe '{probe.label}' does not say which problem it solves")
-    return Problem.from_dict(info["problem"]), int(info.get("steps_hint", 1))
+    return problem_from_dict(info["problem"]), int(info.get("steps_hint", 1))
 
 
 def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0,
@@ -149,7 +152,8 @@ def solve(net: Network, label: str | None = None, trials: int = 1, seed: int = 0
     )
 
 
-def _run_trials(sim: Simulator, probe: Probe, problem: Problem, counts: np.ndarray, finished: np.ndarray,
+def _run_trials(sim: Simulator, probe: Probe, problem: Problem | Chain, counts: np.ndarray,
+                finished: np.ndarray,
                 seed: int, trial_offset: int, length: int, budget: int, engine: str, progress: bool,
                 exact_events: bool) -> tuple[int, int, int]:
     """Fill ``counts`` and ``finished`` (one row per trial, from global trial ``trial_offset``)
@@ -196,7 +200,7 @@ class _Shared:
     net: Network
     token: str
     label: str
-    problem: Problem
+    problem: Problem | Chain
     seed: int
     length: int
     budget: int
@@ -222,7 +226,7 @@ def _solve_shard(shared: _Shared, first: int, count: int) -> tuple[np.ndarray, n
     return counts, finished, events, spikes, length
 
 
-def _solve_distributed(client: Any, net: Network, sim: Simulator, probe: Probe, problem: Problem,
+def _solve_distributed(client: Any, net: Network, sim: Simulator, probe: Probe, problem: Problem | Chain,
                        counts: np.ndarray, finished: np.ndarray, seed: int, trial_offset: int, length: int,
                        budget: int, engine: str, progress: bool, exact_events: bool,
                        shard_trials: int | None) -> tuple[int, int, int]:

@@ -42,13 +42,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from spikec.diffusion.counts import read_counts
 from spikec.errors import DiffusionError, did_you_mean
+
+if TYPE_CHECKING:
+    from spikec.diffusion.chain import Chain
 
 __all__ = [
     "BOUNDARIES",
@@ -303,25 +306,40 @@ class Problem:
         gates.reverse()
         return gates
 
+    def outcome_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(indptr, dest, prob, stay)``: :meth:`outcomes` of every node at once (CSR layout,
+        dest -1 for a loss; the same numbers, bit for bit), and each node's stay probability."""
+        from spikec.diffusion.grid import grid_outcomes
+        from spikec.diffusion.routing import row_sums
+
+        indptr, dest, prob = grid_outcomes(self.shape, self.D, self.dx, self.dt, boundary=self.boundary,
+                                           drift=np.asarray(self.drift), kill=self.kill)
+        return indptr, dest, prob, np.maximum(0.0, 1.0 - row_sums(indptr, prob))
+
+    def routing_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(indptr, dest, q)``: :meth:`routing` of every node at once."""
+        from spikec.diffusion.routing import gate_probabilities
+
+        indptr, dest, prob, stay = self.outcome_arrays()
+        return indptr, dest, gate_probabilities(indptr, prob, stay)
+
+    def to_chain(self) -> Any:
+        """This problem as a :class:`~spikec.diffusion.chain.Chain` on its grid (same routing)."""
+        from spikec.diffusion.chain import grid_chain
+
+        return grid_chain(self.shape, self.D, self.dt, self.steps, self.initial.reshape(-1), dx=self.dx,
+                          boundary=self.boundary, drift=np.asarray(self.drift), kill=self.kill,
+                          method=self.method)
+
     def transition_matrix(self) -> sp.csr_matrix:
         """Sparse substochastic matrix ``P[i, j]``: probability that a walker at node i
-        is at node j one model step later (rows sum to 1 minus the loss)."""
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for node in range(self.nodes):
-            moved = 0.0
-            for p, dest in self.outcomes(node):
-                moved += p
-                if dest is not None:
-                    rows.append(node)
-                    cols.append(dest)
-                    vals.append(p)
-            rows.append(node)
-            cols.append(node)
-            vals.append(1.0 - moved)
-        n = self.nodes
-        return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+        is at node j one model step later (rows sum to 1 minus the loss): the
+        :meth:`outcomes` of every node, the stay ``1 - their sum`` on the diagonal, built
+        for all nodes at once from :meth:`outcome_arrays`."""
+        from spikec.diffusion.chain import outcome_matrix
+
+        indptr, dest, prob, _ = self.outcome_arrays()
+        return outcome_matrix(self.nodes, indptr, dest, prob)[0]
 
     def occupancy_probabilities(self, start: int, steps: int | None = None) -> np.ndarray:
         """Exact distribution of one walker starting at node ``start``: shape
@@ -423,12 +441,18 @@ PROBLEM_PARAMS: dict[str, str] = {
 }
 
 
-def problem_from_params(params: Mapping[str, Any], base_dir: str | None = None) -> Problem:
+def problem_from_params(params: Mapping[str, Any], base_dir: str | None = None) -> Problem | Chain:
     """A checked :class:`Problem` from keyword parameters (see :data:`PROBLEM_PARAMS`).
 
     ``counts`` may name a file (relative to ``base_dir``): ``.npy``, or
-    ``.csv``/``.txt`` with one row of the mesh per line.
+    ``.csv``/``.txt`` with one row of the mesh per line. The parameters of a general
+    chain (``nz``, coefficients as text, ``form``, ``sources``, ``chain``:
+    :mod:`spikec.diffusion.params`) make a :class:`~spikec.diffusion.chain.Chain`.
     """
+    from spikec.diffusion.params import extended, statement_problem
+
+    if extended(params):
+        return statement_problem(params, base_dir)
     unknown = [k for k in params if k not in PROBLEM_PARAMS]
     if unknown:
         raise DiffusionError(f"unknown parameter '{unknown[0]}'{did_you_mean(unknown[0], PROBLEM_PARAMS)};"
@@ -535,9 +559,10 @@ class Readout:
         """Each probed neuron's node, -1 for a clock: the ``field`` probe's key row."""
         return (-1.0,) * len(self.clocks) + tuple(float(n) for n in self.nodes)
 
-    def probe(self, net: Any, label: str, problem: Problem) -> None:
+    def probe(self, net: Any, label: str, problem: Any) -> None:
         """Add the ``field`` probe of this readout to ``net`` (a Network, or anything
-        with the same ``probe`` method, such as a circuit builder)."""
+        with the same ``probe`` method, such as a circuit builder); ``problem`` is a
+        :class:`Problem` or a :class:`~spikec.diffusion.chain.Chain` (its ``to_dict``)."""
         net.probe(*self.neurons, label=label, decoder="field", array=True, key=(self.node_row(),),
                   info={"shape": list(self.shape), "problem": problem.to_dict(),
                         "steps_hint": self.steps_hint, "steps_exact": self.steps_exact})

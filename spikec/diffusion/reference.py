@@ -76,14 +76,16 @@ walk can go below.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from spikec.diffusion.chain import Chain
 from spikec.diffusion.problem import DiffusionError, Problem
 
-__all__ = ["heat_kernel", "finite_difference", "l2_error"]
+__all__ = ["heat_kernel", "finite_difference", "l2_error", "variable_operator", "variable_fd"]
 
 #: Images are kept while their centre is within this many standard deviations of the domain.
 _IMAGE_SIGMAS = 12.0
@@ -91,7 +93,7 @@ _IMAGE_SIGMAS = 12.0
 _WALL_SIGN = {"reflecting": 1.0, "absorbing": -1.0}
 
 
-def _steps(problem: Problem, steps: int | None) -> int:
+def _steps(problem: Problem | Chain, steps: int | None) -> int:
     if steps is None:
         return problem.steps
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
@@ -156,7 +158,7 @@ def _check_kernel_problem(problem: Problem) -> None:
                 " finite_difference or Problem.exact_mean as the reference")
 
 
-def heat_kernel(problem: Problem, steps: int | None = None) -> np.ndarray:
+def heat_kernel(problem: Problem | Chain, steps: int | None = None) -> np.ndarray:
     """Expected walkers per node from the continuous equation, shape (steps + 1, *shape).
 
     Row m is ``sum_i count_i * G(x, m dt | x_i) * dx^ndim`` with the image
@@ -164,6 +166,9 @@ def heat_kernel(problem: Problem, steps: int | None = None) -> np.ndarray:
     ``steps`` defaults to ``problem.steps``. Raises :class:`DiffusionError`
     for ``D = 0`` and for drift along an axis that is not periodic.
     """
+    if isinstance(problem, Chain):
+        raise DiffusionError("heat_kernel needs a regular-mesh Problem with constant coefficients; a general"
+                             " chain's references are Chain.exact_mean and finite_difference")
     steps = _steps(problem, steps)
     out = np.zeros((steps + 1, *problem.shape))
     out[0] = problem.initial
@@ -191,14 +196,16 @@ def heat_kernel(problem: Problem, steps: int | None = None) -> np.ndarray:
     return out
 
 
-def finite_difference(problem: Problem, theta: float = 0.0, substeps: int = 1,
+def finite_difference(problem: Problem | Chain, theta: float = 0.0, substeps: int = 1,
                       steps: int | None = None) -> np.ndarray:
     """Expected walkers per node from the theta scheme, shape (steps + 1, *shape).
 
     ``theta`` 0 is explicit Euler, 0.5 Crank-Nicolson, 1 implicit Euler;
     each model step is ``substeps`` sub-steps of ``dt / substeps``. The
     operator is the chain's, ``A = (P^T - I) / dt``, so ``theta = 0`` with
-    one sub-step reproduces :meth:`Problem.exact_mean` (to rounding).
+    one sub-step reproduces :meth:`Problem.exact_mean` (to rounding). A
+    :class:`~spikec.diffusion.chain.Chain`'s sources are added at the end of each model
+    step, as the walk injects them (the result then has shape (steps + 1, nodes)).
     """
     steps = _steps(problem, steps)
     if isinstance(theta, bool) or not isinstance(theta, (int, float, np.integer, np.floating)) \
@@ -220,13 +227,121 @@ def finite_difference(problem: Problem, theta: float = 0.0, substeps: int = 1,
     out = np.zeros((steps + 1, n))
     state = problem.initial.reshape(-1).astype(float)
     out[0] = state
+    table = problem.source_table(steps) if isinstance(problem, Chain) else None
     for m in range(1, steps + 1):
         for _ in range(substeps):
             state = explicit @ state
             if solver is not None:
                 state = solver.solve(state)
+        if table is not None:
+            state = state + table[m - 1]
         out[m] = state
     return out.reshape((steps + 1, *problem.shape))
+
+
+def variable_operator(shape: tuple[int, ...], D: Any, dx: float, *, boundary: Any = "reflecting",
+                      drift: Any = 0.0, kill: Any = 0.0, form: str = "divergence") -> sp.csr_matrix:
+    """The semi-discrete operator ``A`` of ``dc/dt = A c`` on a regular grid of 1, 2 or 3
+    dimensions with D, v (per axis) and k per node, assembled face by face from the
+    equation (independently of the walk's routing):
+
+    - across the face between neighbours i and j along axis a (j = i + 1, or the wrap of
+      a periodic axis) flow ``F(i -> j) = (D_e / dx^2 + v_a(i) / (2 dx)) c_i`` and
+      ``F(j -> i) = (D_e / dx^2 - v_a(j) / (2 dx)) c_j``, with ``D_e = (D_i + D_j) / 2``
+      (``form = "divergence"``: ``div(D grad c)``) or the sending node's D
+      (``"fokker_planck"``: ``laplacian(D c)``); central differences of ``v c``;
+    - through an absorbing wall the outward flow leaves (``D_i / dx^2 +- v_a(i) / (2 dx)``);
+      a reflecting wall lets nothing through;
+    - killing removes ``k_i c_i``.
+
+    Raises :class:`DiffusionError` for an unknown form or boundary."""
+    from spikec.diffusion.grid import FORMS, coefficient
+
+    shape = tuple(int(s) for s in shape)
+    if form not in FORMS:
+        raise DiffusionError(f"form must be one of {', '.join(repr(f) for f in FORMS)}, got {form!r}")
+    ndim, n = len(shape), math.prod(shape)
+    pairs = [(boundary, boundary)] * ndim if isinstance(boundary, str) else [tuple(b) for b in boundary]
+    d = coefficient("D", D, n, low=0.0)
+    v = coefficient("drift", drift, n, columns=ndim)
+    k = coefficient("kill", kill, n, low=0.0)
+    idx = np.arange(n).reshape(shape)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+
+    def flow(src: np.ndarray, dst: np.ndarray | None, axis: int, sign: float) -> None:
+        """A flow out of ``src`` (towards ``dst``, None: out of the mesh) along ``axis``."""
+        if dst is None:
+            edge = d[src]
+        else:
+            edge = (d[src] + d[dst]) / 2 if form == "divergence" else d[src]
+        rate = edge / dx**2 + sign * v[src, axis] / (2 * dx)
+        rows.append(src)
+        cols.append(src)
+        vals.append(-rate)
+        if dst is not None:
+            rows.append(dst)
+            cols.append(src)
+            vals.append(rate)
+
+    for a in range(ndim):
+        low = np.take(idx, range(shape[a] - 1), axis=a).reshape(-1)
+        high = np.take(idx, range(1, shape[a]), axis=a).reshape(-1)
+        flow(low, high, a, 1.0)
+        flow(high, low, a, -1.0)
+        first, last = np.take(idx, 0, axis=a).reshape(-1), np.take(idx, shape[a] - 1, axis=a).reshape(-1)
+        kinds = pairs[a]
+        if kinds[0] not in ("absorbing", "reflecting", "periodic") or kinds[1] not in (
+                "absorbing", "reflecting", "periodic"):
+            raise DiffusionError(f"unknown boundary {kinds!r} on axis {a}")
+        if kinds[0] == "periodic":
+            if shape[a] > 1:
+                flow(last, first, a, 1.0)
+                flow(first, last, a, -1.0)
+        else:
+            if kinds[0] == "absorbing":
+                flow(first, None, a, -1.0)
+            if kinds[1] == "absorbing":
+                flow(last, None, a, 1.0)
+    rows.append(np.arange(n))
+    cols.append(np.arange(n))
+    vals.append(-k)
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+
+
+def variable_fd(shape: tuple[int, ...], D: Any, dx: float, dt: float, steps: int, initial: Any, *,
+                boundary: Any = "reflecting", drift: Any = 0.0, kill: Any = 0.0, form: str = "divergence",
+                sources: Any = None, theta: float = 0.0, substeps: int = 1) -> np.ndarray:
+    """Expected walkers per node, shape (steps + 1, nodes), by the theta scheme of
+    :func:`variable_operator` (``theta`` 0 explicit, 0.5 Crank-Nicolson, 1 implicit;
+    ``substeps`` per model step), ``sources`` (one count per node, or a table of one row
+    per model step) added at the end of each model step. With ``theta = 0`` and one
+    sub-step this is the explicit finite-difference scheme that the walk's mean follows."""
+    a = variable_operator(shape, D, dx, boundary=boundary, drift=drift, kill=kill, form=form)
+    n = a.shape[0]
+    h = dt / substeps
+    eye = sp.identity(n, format="csr")
+    explicit = (eye + (1.0 - theta) * h * a).tocsr()
+    solver = spla.splu((eye - theta * h * a).tocsc()) if theta > 0 else None
+    table = np.zeros((steps, n))
+    if sources is not None:
+        src = np.asarray(sources, dtype=float)
+        if src.ndim == 1:
+            table[:] = src.reshape(-1)
+        else:
+            table[: min(steps, src.shape[0])] = src[:steps]
+    out = np.zeros((steps + 1, n))
+    state = np.asarray(initial, dtype=float).reshape(-1)
+    out[0] = state
+    for m in range(1, steps + 1):
+        for _ in range(substeps):
+            state = explicit @ state
+            if solver is not None:
+                state = solver.solve(state)
+        state = state + table[m - 1]
+        out[m] = state
+    return out
 
 
 def l2_error(estimate: np.ndarray, reference: np.ndarray, problem: Problem) -> np.ndarray:
