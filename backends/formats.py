@@ -57,6 +57,8 @@ EMITTERS: tuple[Format, ...] = (
     Format("sanafe", (".yaml", ".yml"), "SANA-FE network and architecture (YAML)",
            "spikec.backends.sanafe:emit_sanafe"),
     Format("nir", (".nir", ".h5"), "NIR graph (HDF5)", "spikec.backends.nir_export:emit_nir"),
+    Format("pynn", (".py",), "PyNN script (IF_curr_delta; NEST, SpiNNaker) and its arrays (.npz)",
+           "spikec.backends.pynn_export:emit_pynn"),
 )
 
 #: Importers of trained models (``spikec.import_model``, ``import model "FILE" as NAME``).
