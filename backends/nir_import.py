@@ -1,66 +1,57 @@
-"""Import NIR graphs (``pip install nir``) of binary threshold networks.
+"""Import NIR graphs (``pip install nir``): any topology, at a chosen step ``dt``.
 
-NIR nodes are continuous-time; spikec reads them with one time step per
-step of the graph (dt = 1, as :mod:`spikec.backends.nir_export` writes
-them). The graph must be one chain ``Input -> ... -> Output``. Each linear
-node starts a spiking layer and the neuron node after it makes the layer
-spike:
+The exact mapping is in ``docs/nir.md``. In short: nested graphs are flattened;
+every path of linear nodes between two spiking (or input) nodes is composed
+into one sparse matrix (:mod:`spikec.backends.nir_compose`); each spiking node
+(``Threshold``, ``IF``, ``LIF``, ``CubaLIF`` with ``tau_syn == dt``) becomes a
+neuron array; each node gets a time shift s (spikec step = NIR step + s) so that
+every synapse has a delay >= 1; constant drives of nodes that start late come
+from a clock neuron. A graph that is a chain of layers comes back as a
+:class:`~spikec.backends.binary_net.BinaryNet` (as spikec's own trainer writes
+them), every other as a :class:`~spikec.backends.nir_graph.NIRNet`.
 
-=====================  ============================================================
-NIR node               spikec
-=====================  ============================================================
-``Affine``/``Linear``  dense synapses (``y = W x + b``; b becomes the neuron bias)
-``Conv2d``             conv synapses (groups 1; stride, dilation, int/``same``/
-                       ``valid`` padding; NIR's channels-first tensors are mapped
-                       onto spikec's channels-last neuron order)
-``SumPool2d``          weight-1 synapses over each window (zero padding)
-``Flatten``            no neurons (C-order flatten of the NIR tensor)
-``Threshold``          decay-1 neurons. NIR fires on ``v > t``, spikec on
-                       ``v >= threshold``; in float64 ``v > t`` is exactly
-                       ``v >= nextafter(t, +inf)``, which is the threshold used
-``IF``                 decay-0 (integrating) neurons, same threshold mapping,
-                       reset ``v_reset``; needs ``r = 1`` (a resistance would
-                       round the weights) and one ``v_reset`` for the layer
-``LIF``                decay-1 neurons when ``tau = 1``, ``r = 1``, ``v_leak = 0``
-                       (then Euler's step clears the potential each step)
-``Affine`` before      the decode key, when it has the form spikec's trainer
-``Output``             writes: ``W = 2(2K - 1)``, ``b = -sum_i (2K - 1)`` for a 0/1
-                       key K (its argmax is Whetstone's Softmax_Decode)
-=====================  ============================================================
-
-Refused with an error naming the node: branches and recurrence, nested
-graphs, ``Delay``, ``Scale``, ``AvgPool2d``, ``CubaLIF`` and every other
-node kind, grouped convolutions, an IF/LIF outside the exact cases above, and
-a linear node not followed by a neuron node.
-
-A file is checked before nir reads it (nir reads every array whole): the HDF5
-checks of :func:`~spikec.backends.binary_net.open_hdf5` (no external links,
-declared sizes within the limits), then each node's kind and the rank and
-type of each field spikec reads; after reading, every value must be a finite
-real number. Errors name the file and the node: ``g.nir: node 'lif1': ...``.
+Refused with an error naming the file and the node: a discretisation that is not
+exact at the given dt (a LIF with dt/tau > 1, a Delay that is not a whole number
+of steps, a CubaLIF with tau_syn != dt), non-spiking nodes (LI, I, CubaLI),
+grouped convolutions, loops through linear nodes only, cycles faster than their
+neuron hops, outputs that are not spikes.
 """
 
 from __future__ import annotations
 
+import graphlib
+import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from spikec.backends.binary_net import (
-    H5_ERRORS,
-    BinaryNet,
-    ImportLimits,
-    ModelImportError,
-    first_nonfinite,
-    open_hdf5,
+from spikec.backends.binary_net import BinaryNet, ImportLimits, ModelImportError, open_hdf5
+from spikec.backends.nir_checks import check_file, refuse_kind
+from spikec.backends.nir_compose import Value, back_edges, plain, shifts
+from spikec.backends.nir_graph import INPUT, NIRNet, Population, SynapseGroup
+from spikec.backends.nir_nodes import NeuronParams, linear_value, neuron_params
+
+__all__ = ["read_nir", "nir_to_net", "nir_to_model", "nir_to_binary_net", "strict_threshold", "graph_dt"]
+
+_SPIKING = ("Threshold", "IF", "LIF", "CubaLIF")
+_LINEAR = (
+    "Affine",
+    "Linear",
+    "Scale",
+    "Flatten",
+    "Conv1d",
+    "Conv2d",
+    "SumPool2d",
+    "AvgPool2d",
+    "Delay",
+    "Identity",
 )
-from spikec.backends.threshold_layers import MAX_WINDOW, LayerStack, Pads, conv2d_synapses, pool2d_synapses
-
-__all__ = ["read_nir", "nir_to_binary_net", "strict_threshold"]
 
 
 def _nir() -> Any:
@@ -71,369 +62,488 @@ def _nir() -> Any:
     return nir
 
 
-_KINDS = "Affine, Linear, Conv2d, SumPool2d, Flatten, Threshold, IF and memoryless LIF"
-
-#: The fields read from each node kind spikec imports, with the ranks they may have
-#: (None: any). Each is a dataset of real numbers (a Conv2d's padding may be text).
-_FIELDS: dict[str, dict[str, tuple[int, ...] | None]] = {
-    "Input": {"shape": (1,)}, "Output": {"shape": (1,)},
-    "Affine": {"weight": (2,), "bias": (0, 1)}, "Linear": {"weight": (2,)},
-    "Conv2d": {"weight": (4,), "bias": (0, 1), "stride": (0, 1), "padding": (0, 1), "dilation": (0, 1),
-               "groups": (0,)},
-    "SumPool2d": {"kernel_size": (0, 1), "stride": (0, 1), "padding": (0, 1)},
-    "Flatten": {"start_dim": (0,), "end_dim": (0,)},
-    "Threshold": {"threshold": None},
-    "IF": {"r": None, "v_threshold": None},
-    "LIF": {"tau": None, "r": None, "v_leak": None, "v_threshold": None},
-}
-_OPTIONAL: dict[str, dict[str, tuple[int, ...] | None]] = {
-    "Conv2d": {"input_shape": (1,)}, "IF": {"v_reset": None}, "LIF": {"v_reset": None},
-    "Flatten": {"input_type": (1,)},
-}
-
-
-#: The least value of each integer field nir computes with while reading a node.
-_LOWEST = {"stride": 1, "dilation": 1, "kernel_size": 1, "padding": 0, "groups": 1}
-
-
-def _refuse_kind(kind: str) -> ModelImportError:
-    if kind == "NIRGraph":
-        return ModelImportError("a nested graph; spikec imports flat graphs (one chain from Input to Output)")
-    return ModelImportError(f"spikec cannot import NIR {kind} nodes (it reads {_KINDS})")
-
-
-def _scalar_text(ds: Any, where: str) -> str:
-    h5py = _nir_h5py()
-    if not isinstance(ds, h5py.Dataset) or ds.shape != () or ds.dtype.kind not in "SOU":
-        raise ModelImportError(f"'{where}' is not a text dataset")
-    try:
-        raw = ds[()]
-        return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-    except (*H5_ERRORS, UnicodeDecodeError) as exc:
-        raise ModelImportError(f"'{where}' cannot be read as text ({exc})") from None
-
-
-def _nir_h5py() -> Any:
-    import h5py
-
-    return h5py
-
-
-def _check_field(node: str, kind: str, field: str, ds: Any, ranks: tuple[int, ...] | None) -> None:
-    h5py = _nir_h5py()
-    if not isinstance(ds, h5py.Dataset):
-        raise ModelImportError(f"node '{node}': '{field}' is a group, not a dataset")
-    dk = ds.dtype.kind
-    if kind == "Conv2d" and field == "padding" and dk in "SO":
-        return  # 'same' / 'valid', checked by nir
-    if dk == "c":
-        raise ModelImportError(f"node '{node}': {field} has complex values; spikec reads real numbers")
-    if dk not in "biuf" or (dk == "f" and ds.dtype.itemsize > 8):
-        raise ModelImportError(f"node '{node}': {field} holds {ds.dtype} values, not real numbers")
-    if ranks is not None and ds.ndim not in ranks:
-        raise ModelImportError(f"node '{node}': {field} of shape {ds.shape}; a {kind} {field} has"
-                               f" {' or '.join(map(str, ranks))} dimensions")
-    if field in _LOWEST:  # nir divides by these while it reads the node: check them first
-        if ds.size > 2:
-            raise ModelImportError(f"node '{node}': {field} of shape {ds.shape}; expected one or two"
-                                   " integers")
-        try:
-            values = np.asarray(ds[()], dtype=np.float64).reshape(-1)
-        except H5_ERRORS as exc:
-            raise ModelImportError(f"node '{node}': {field} cannot be read ({exc})") from None
-        _pair(values, field, node, _LOWEST[field])
-
-
-def _check_file(fh: Any) -> None:
-    """The structure of a NIR file (after the HDF5 checks), before nir reads any of it."""
-    h5py = _nir_h5py()
-    top = fh.get("node")
-    if not isinstance(top, h5py.Group) or not isinstance(top.get("nodes"), h5py.Group):
-        raise ModelImportError("no '/node' graph with '/node/nodes'; not a NIR file")
-    kind = _scalar_text(top.get("type"), "/node/type") if "type" in top else "NIRGraph"
-    if kind != "NIRGraph":
-        raise ModelImportError(f"'/node' is a {kind} node, not a NIRGraph")
-    edges = top.get("edges")
-    if not isinstance(edges, h5py.Dataset) or edges.dtype.kind not in "SOU" and edges.size:
-        raise ModelImportError("dataset '/node/edges': expected a list of (from, to) node names")
-    if edges.size and (edges.ndim != 2 or edges.shape[1] != 2):
-        raise ModelImportError(f"dataset '/node/edges': shape {edges.shape}; expected (edges, 2)")
-    for name, group in top["nodes"].items():
-        if not isinstance(group, h5py.Group):
-            raise ModelImportError(f"node '{name}': a dataset, not a node group")
-        if "type" not in group:
-            raise ModelImportError(f"node '{name}': no 'type'")
-        kind = _scalar_text(group["type"], f"/node/nodes/{name}/type")
-        if kind not in _FIELDS:
-            exc = _refuse_kind(kind)
-            raise ModelImportError(f"node '{name}': {exc.message}")
-        for field, ranks in _FIELDS[kind].items():
-            if field not in group:
-                raise ModelImportError(f"node '{name}': a {kind} node needs '{field}'")
-            _check_field(name, kind, field, group[field], ranks)
-        for field, ranks in _OPTIONAL.get(kind, {}).items():
-            if field in group:
-                _check_field(name, kind, field, group[field], ranks)
-
-
-def _real(value: Any, field: str, node: str, limits: ImportLimits | None = None) -> np.ndarray:
-    """A node field as a float64 array of finite real numbers, or an error naming the node."""
-    if isinstance(value, (str, bytes)):
-        raise ModelImportError(f"node '{node}': {field} is text ({value[:40]!r}), not numbers")
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError):
-        raise ModelImportError(f"node '{node}': {field} is not an array of numbers") from None
-    if arr.dtype.kind == "c":
-        raise ModelImportError(f"node '{node}': {field} has complex values; spikec reads real numbers")
-    if arr.dtype.kind not in "biuf":
-        raise ModelImportError(f"node '{node}': {field} holds {arr.dtype} values, not real numbers")
-    (limits or ImportLimits.from_env()).values(arr.size, arr.nbytes, f"node '{node}': {field}")
-    out = arr.astype(np.float64)
-    bad = first_nonfinite(out)
-    if bad is not None:
-        raise ModelImportError(f"node '{node}': {field}: {bad}; values must be finite")
-    return out
-
-
 def strict_threshold(t: np.ndarray | float) -> np.ndarray:
     """spikec's ``>=`` threshold equal, in float64, to NIR's ``> t``."""
     return np.nextafter(np.asarray(t, dtype=np.float64), np.inf)
 
 
-def _chain(graph: Any) -> list[str]:
-    """Node names from the Input to the Output, refusing anything but one chain."""
+def graph_dt(graph: Any, dt: float | None) -> float:
+    """The step to read ``graph`` at: ``dt`` when given, else the ``dt`` spikec's exporter
+    records in ``metadata["spikec"]`` (a mapping or JSON text), else 1."""
+    if dt is None:
+        meta = getattr(graph, "metadata", None)
+        rec = meta.get("spikec") if isinstance(meta, dict) else None
+        if isinstance(rec, (bytes, str)):
+            try:
+                rec = json.loads(rec)
+            except ValueError:
+                rec = None
+        found = rec.get("dt") if isinstance(rec, dict) else None
+        dt = 1.0 if found is None else found
+    if isinstance(dt, (bool, np.bool_, str, bytes)):
+        raise ModelImportError(f"dt must be a positive number, got {dt!r}")
+    try:
+        value = float(dt)
+    except (TypeError, ValueError):
+        raise ModelImportError(f"dt must be a positive number, got {dt!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise ModelImportError(f"dt must be a positive number, got {value}")
+    return value
+
+
+# -- the graph, flattened ---------------------------------------------------------------------
+
+
+def _flatten(
+    graph: Any,
+    prefix: str,
+    top: bool,
+    nodes: dict[str, Any],
+    kinds: dict[str, str],
+    edges: list[tuple[str, str]],
+) -> tuple[list[str], list[str]]:
+    """Add ``graph``'s nodes (names prefixed) and edges; returns its Input and Output nodes."""
     nir = _nir()
     if not isinstance(graph.nodes, dict) or not all(isinstance(n, str) for n in graph.nodes):
-        raise ModelImportError("the graph's nodes are not a mapping of names to nodes")
-    succ: dict[str, list[str]] = {name: [] for name in graph.nodes}
-    pred: dict[str, list[str]] = {name: [] for name in graph.nodes}
-    edges = list(graph.edges) if isinstance(graph.edges, (list, tuple)) else None
-    if edges is None or not all(isinstance(e, (list, tuple)) and len(e) == 2 for e in edges):
+        raise ModelImportError(
+            f"the {'graph' if top else 'nested graph ' + prefix[:-1]}'s nodes are not a"
+            " mapping of names to nodes"
+        )
+    raw = list(graph.edges) if isinstance(graph.edges, (list, tuple)) else None
+    if raw is None or not all(isinstance(e, (list, tuple)) and len(e) == 2 for e in raw):
         raise ModelImportError("the graph's edges are not a list of (from, to) pairs")
-    for a, b in edges:
-        for end in (a, b):
-            if not isinstance(end, str):
-                raise ModelImportError(f"an edge names {end!r}, not a node name")
-            if end not in succ:
-                raise ModelImportError(f"an edge names node '{end}', which the graph does not have")
-        succ[a].append(b)
-        pred[b].append(a)
-    inputs = [n for n, node in graph.nodes.items() if isinstance(node, nir.Input)]
-    if len(inputs) != 1:
-        raise ModelImportError(f"the graph must have exactly one Input node, it has {len(inputs)}")
-    order = [inputs[0]]
-    while not isinstance(graph.nodes[order[-1]], nir.Output):
-        here = order[-1]
-        if len(succ[here]) != 1:
-            raise ModelImportError(
-                f"node '{here}' feeds {len(succ[here])} nodes ({', '.join(succ[here]) or 'none'});"
-                " spikec imports graphs that are a single chain from Input to Output")
-        nxt = succ[here][0]
-        if len(pred[nxt]) != 1 or nxt in order:
-            raise ModelImportError(
-                f"node '{nxt}' has {len(pred[nxt])} inputs or closes a loop; spikec imports graphs"
-                " that are a single chain from Input to Output")
-        order.append(nxt)
-    left = set(graph.nodes) - set(order)
-    if left:
-        raise ModelImportError(f"nodes not on the Input -> Output chain: {', '.join(sorted(left))}")
-    return order
+    ends: dict[str, tuple[list[str], list[str]]] = {}
+    ins: list[str] = []
+    outs: list[str] = []
+    for name, node in graph.nodes.items():
+        full = prefix + name
+        if isinstance(node, nir.NIRGraph):
+            ends[name] = _flatten(node, full + ".", False, nodes, kinds, edges)
+            continue
+        kind = type(node).__name__
+        if kind in ("Input", "Output"):
+            (ins if kind == "Input" else outs).append(full)
+            if not top:
+                kind = "Identity"
+        elif kind not in _SPIKING and kind not in _LINEAR:
+            raise ModelImportError(f"node '{full}': {refuse_kind(kind).message}")
+        nodes[full] = node
+        kinds[full] = kind
+
+    def end(name: Any, side: int) -> str:
+        if not isinstance(name, str):
+            raise ModelImportError(f"an edge names {name!r}, not a node name")
+        if name in ends:
+            found = ends[name][side]
+            if len(found) != 1:
+                what = "Input" if side == 0 else "Output"
+                raise ModelImportError(
+                    f"an edge joins the nested graph '{prefix + name}', which has"
+                    f" {len(found)} {what} nodes; name one as '{name}.NODE'"
+                )
+            return found[0]
+        if prefix + name not in nodes:
+            raise ModelImportError(f"an edge names node '{prefix + name}', which the graph does not have")
+        return prefix + name
+
+    for a, b in raw:
+        edges.append((end(a, 1), end(b, 0)))
+    return ins, outs
 
 
-def _pair(value: Any, what: str, node: str, low: int = 1) -> tuple[int, int]:
-    arr = _real(value, what, node).reshape(-1)
-    if arr.size == 1:
-        arr = np.repeat(arr, 2)
-    if arr.size != 2 or np.any(arr != np.round(arr)) or np.any(arr < low) or np.any(arr > MAX_WINDOW):
-        raise ModelImportError(f"node '{node}': {what} must be one or two integers from {low} to"
-                               f" {MAX_WINDOW:,}, got {value!r}")
-    return int(arr[0]), int(arr[1])
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _hwc(units: np.ndarray, node: str) -> np.ndarray:
-    if units.ndim != 3:
-        raise ModelImportError(f"node '{node}' needs a (channels, height, width) tensor, got shape"
-                               f" {units.shape}")
-    return units.transpose(1, 2, 0)
+class _Names:
+    """Unique spikec array names from NIR node names."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self.used = set(reserved)
+
+    def take(self, wanted: str) -> str:
+        base = wanted if _NAME.fullmatch(wanted) else "layer" + re.sub(r"\W", "_", wanted)
+        name, k = base, 1
+        while name in self.used:
+            k += 1
+            name = f"{base}_{k}"
+        self.used.add(name)
+        return name
 
 
-def _chw_units(shape: tuple[int, int, int]) -> np.ndarray:
-    """The map of a layer numbered channels-last, in NIR's channels-first logical shape."""
-    return np.arange(int(np.prod(shape))).reshape(shape).transpose(2, 0, 1)
+def _order_map(shape: tuple[int, ...]) -> np.ndarray:
+    """NIR flat index of each spikec neuron: channels-last for (C, H, W), else C order."""
+    n = int(np.prod(shape, dtype=np.int64))
+    if len(shape) == 3:
+        return np.arange(n).reshape(shape).transpose(1, 2, 0).reshape(-1)
+    return np.arange(n)
 
 
-def _uniform(values: Any, what: str, node: str) -> float:
-    arr = _real(values, what, node).reshape(-1)
-    if arr.size and not np.all(arr == arr[0]):
-        raise ModelImportError(f"node '{node}': spikec needs one {what} for the whole layer")
-    return float(arr[0]) if arr.size else 0.0
+def _is_identity(m: sp.csr_matrix) -> bool:
+    n = m.shape[0]
+    return (
+        m.shape == (n, n)
+        and m.nnz == n
+        and bool(np.array_equal(m.indices, np.arange(n)))
+        and bool(np.all(m.data == 1.0))
+    )
 
 
 class _Reader:
-    def __init__(self, name: str, graph: Any) -> None:
-        self.nir = _nir()
-        self.graph = graph
+    def __init__(self, name: str, graph: Any, dt: float, source: str) -> None:
+        self.name, self.dt, self.source = name, dt, source
         self.limits = ImportLimits.from_env()
-        self.order = _chain(graph)
-        first = self.order[0]
-        declared = getattr(graph.nodes[first], "input_type", None)
-        given = declared.get("input") if isinstance(declared, dict) else None
-        dims = _real(given, "shape", first).reshape(-1)
-        if not dims.size or np.any(dims < 1) or np.any(dims != np.round(dims)):
-            raise ModelImportError(f"node '{first}': the Input node has no usable shape ({dims.tolist()})")
-        self.limits.units(int(np.prod(dims.astype(object))), f"node '{first}': the input")
-        shape = tuple(int(d) for d in dims)
-        if len(shape) == 3:
-            c, h, w = shape
-            units = _chw_units((h, w, c))
-            frame: tuple[int, ...] = (h, w, c)
-        elif len(shape) == 1:
-            units, frame = np.arange(shape[0]), shape
-        else:
-            raise ModelImportError(f"the Input node has shape {shape}; spikec reads (n,) or (C, H, W)")
-        self.stack = LayerStack(name, frame, units, self.limits)
+        self.nodes: dict[str, Any] = {}
+        self.kinds: dict[str, str] = {}
+        self.edges: list[tuple[str, str]] = []
+        ins, outs = _flatten(graph, "", True, self.nodes, self.kinds, self.edges)
+        if len(ins) != 1:
+            raise ModelImportError(
+                f"the graph must have exactly one Input node, it has {len(ins)}"
+                f"{' (' + ', '.join(ins) + ')' if ins else ''}"
+            )
+        if not outs:
+            raise ModelImportError("the graph has no Output node")
+        self.input, self.outputs = ins[0], outs
+        self.preds: dict[str, list[tuple[str, int]]] = {n: [] for n in self.nodes}
+        self.succs: dict[str, list[str]] = {n: [] for n in self.nodes}
+        delays = {n for n, k in self.kinds.items() if k == "Delay"}
+        closing = back_edges(list(self.nodes), self.edges, [self.input], delays)
+        for a, b in self.edges:
+            if b == self.input:
+                raise ModelImportError(f"node '{self.input}': the Input node has an incoming edge from '{a}'")
+            if a in self.outputs:
+                raise ModelImportError(f"node '{a}': the Output node has an outgoing edge to '{b}'")
+            self.preds[b].append((a, 1 if (a, b) in closing else 0))
+            self.succs[a].append(b)
+        self.shape: dict[str, tuple[int, ...]] = {}
+        self.values: dict[str, Value] = {}
+        self.params: dict[str, NeuronParams] = {}
         self.key: np.ndarray | None = None
 
-    def run(self, source: str) -> BinaryNet:
-        body = self.order[1:-1]
-        nir = self.nir
-        if body and isinstance(self.graph.nodes[body[-1]], nir.Affine):
-            *body, readout = body
-        else:
-            readout = None
-        for name in body:
-            with _at(name):
-                self._node(name, self.graph.nodes[name])
-        if readout is not None:
-            with _at(readout):
-                self.stack.finish(None, source)
-                self.key = _readout_key(readout, self.graph.nodes[readout], self.stack.layers[-1].size)
-        return self.stack.finish(self.key, source)
+    # -- values ------------------------------------------------------------------------------
 
-    def _node(self, name: str, node: Any) -> None:
-        nir = self.nir
-        stack = self.stack
-        if isinstance(node, (nir.Affine, nir.Linear)):
-            weight = _real(node.weight, "weight", name, self.limits)
-            if weight.ndim != 2:
-                raise ModelImportError(f"node '{name}': weight of shape {weight.shape}; expected (out, in)")
-            bias = _real(getattr(node, "bias", 0.0), "bias", name, self.limits)
-            if bias.size not in (1, weight.shape[0]):
-                raise ModelImportError(f"node '{name}': bias of shape {bias.shape} for {weight.shape[0]}"
-                                       " outputs")
-            if stack.units.ndim != 1:
-                raise ModelImportError(f"node '{name}' is fed a tensor of shape {stack.units.shape};"
-                                       " add a Flatten node before it")
-            stack.dense(name, weight.T, np.broadcast_to(bias.reshape(-1), (weight.shape[0],)))
-        elif isinstance(node, nir.Conv2d):
-            self._conv(name, node)
-        elif isinstance(node, nir.SumPool2d):
-            units = _hwc(stack.units, name)
-            pool = _pair(node.kernel_size, "kernel_size", name)
-            stride = _pair(node.stride, "stride", name)
-            ph, pw = _pair(node.padding, "padding", name, low=0)
-            syn, shape = pool2d_synapses(units, pool, stride, (ph, ph, pw, pw), self.limits)
-            stack.linear(name, "pool", syn, np.zeros(1), shape, _chw_units(shape))
-        elif isinstance(node, nir.Flatten):
-            stack.flatten()
-        elif isinstance(node, nir.Threshold):
-            stack.activate(name, strict_threshold(_real(node.threshold, "threshold", name)))
-        elif isinstance(node, nir.IF):
-            if not np.all(_real(node.r, "r", name) == 1.0):
-                raise ModelImportError(f"node '{name}': IF with r != 1; spikec maps IF nodes with r = 1")
-            reset = _uniform(node.v_reset, "v_reset", name)
-            threshold = strict_threshold(_real(node.v_threshold, "v_threshold", name))
-            stack.activate(name, threshold, decay=0.0, reset=reset)
-        elif isinstance(node, nir.LIF):
-            memoryless = (np.all(_real(node.tau, "tau", name) == 1.0)
-                          and np.all(_real(node.r, "r", name) == 1.0)
-                          and np.all(_real(node.v_leak, "v_leak", name) == 0.0))
-            if not memoryless:
-                raise ModelImportError(
-                    f"node '{name}': a LIF node maps exactly only with tau = 1, r = 1, v_leak = 0 (a"
-                    " memoryless threshold gate at one step per dt); this one leaks")
-            stack.activate(name, strict_threshold(_real(node.v_threshold, "v_threshold", name)))
-        else:
-            raise ModelImportError(f"node '{name}': {_refuse_kind(type(node).__name__).message}")
+    def _out(self, node: str) -> Value:
+        if node == self.input or self.kinds[node] in _SPIKING:
+            return Value.spikes(node, self.shape[node])
+        return self.values[node]
 
-    def _conv(self, name: str, node: Any) -> None:
-        groups = _real(node.groups, "groups", name)
-        if groups.size != 1 or float(groups.reshape(-1)[0]) != 1.0:
-            raise ModelImportError(f"node '{name}': grouped convolution (groups = {node.groups!r})")
-        units = _hwc(self.stack.units, name)
-        weight = _real(node.weight, "weight", name, self.limits)
-        if weight.ndim != 4:
+    def _input(self, node: str) -> Value | None:
+        total: Value | None = None
+        for pred, lag in self.preds[node]:
+            v = self._out(pred)
+            v = v.lagged(lag) if lag else v
+            total = v if total is None else total.plus(v, node)
+        return total
+
+    def _input_shape(self) -> None:
+        declared = getattr(self.nodes[self.input], "input_type", None)
+        given = declared.get("input") if isinstance(declared, dict) else None
+        from spikec.backends.nir_checks import real
+
+        dims = real(given, "shape", self.input).reshape(-1)
+        if not dims.size or np.any(dims < 1) or np.any(dims != np.round(dims)):
             raise ModelImportError(
-                f"node '{name}': weight of shape {weight.shape}; expected (out, in, kh, kw)")
-        if node.input_shape is not None:
-            declared = _real(node.input_shape, "input_shape", name).reshape(-1)
-            if declared.tolist() != list(units.shape[:2]):
-                raise ModelImportError(f"node '{name}': input_shape {tuple(declared.tolist())} but it is fed"
-                                       f" {units.shape[0]}x{units.shape[1]} images")
-        kernel = weight.transpose(2, 3, 1, 0)
-        stride = _pair(node.stride, "stride", name)
-        dilation = _pair(node.dilation, "dilation", name)
-        pads: Pads
-        if isinstance(node.padding, str):
-            if node.padding not in ("valid", "same"):
-                raise ModelImportError(f"node '{name}': padding must be 'same', 'valid' or integers, got"
-                                       f" {node.padding!r}")
-            if node.padding == "valid":
-                pads = (0, 0, 0, 0)
-            elif stride != (1, 1):
-                raise ModelImportError(f"node '{name}': 'same' padding needs stride 1")
+                f"node '{self.input}': the Input node has no usable shape ({dims.tolist()})"
+            )
+        self.limits.units(int(np.prod(dims.astype(object))), f"node '{self.input}': the input")
+        self.shape[self.input] = tuple(int(d) for d in dims)
+
+    def evaluate(self) -> None:
+        """Every linear node's Value and every spiking node's shape, in dependency order."""
+        self._input_shape()
+        for node, kind in self.kinds.items():
+            if kind in _SPIKING:
+                with _at(node):
+                    self.params[node] = neuron_params(kind, self.nodes[node], node, self.dt, self.limits)
+                if self.params[node].size > 1:
+                    self.shape[node] = self.params[node].shape
+        deps: dict[str, set[str]] = {}
+        for node, kind in self.kinds.items():
+            lazy = kind in _SPIKING and node not in self.shape  # its shape is its input's
+            if kind in _LINEAR or kind == "Output" or lazy:
+                deps[node] = {
+                    p
+                    for p, lag in self.preds[node]
+                    if p != self.input
+                    and p in self.nodes
+                    and (self.kinds[p] in _LINEAR or p not in self.shape)
+                    and not (lazy and lag)
+                }
+        try:
+            order = list(graphlib.TopologicalSorter(deps).static_order())
+        except graphlib.CycleError as exc:
+            cycle = " -> ".join(exc.args[1])
+            raise ModelImportError(
+                f"the loop {cycle} runs through linear nodes only (no spiking node"
+                " between), which spikec cannot express"
+            ) from None
+        for node in order:
+            kind = self.kinds[node]
+            if kind == "Output":
+                continue
+            with _at(node):
+                if kind in _SPIKING:
+                    first = [p for p, lag in self.preds[node] if not lag]
+                    fed = self._out(first[0]).shape if first else self.params[node].shape
+                    self.shape[node] = (
+                        fed if int(np.prod(fed, dtype=np.int64)) > 1 else self.params[node].shape
+                    )
+                    continue
+                inp = self._input(node)
+                if inp is None:
+                    raise ModelImportError(f"node '{node}' has no input")
+                self.values[node] = linear_value(kind, self.nodes[node], node, inp, self.dt, self.limits)
+
+    # -- populations -----------------------------------------------------------------------------
+
+    def run(self) -> NIRNet:
+        self.evaluate()
+        spiking = [n for n in self._preorder() if self.kinds[n] in _SPIKING]
+        single = len(self.outputs) == 1
+        names = _Names({"x", "clock", *(["out"] if single else [])})
+        out_name = {o: "out" if single else names.take(o) for o in self.outputs}
+        pops: list[str] = [self.input, *spiking]
+        inputs: dict[str, Value] = {}
+        for node in spiking:
+            with _at(node):
+                inp = self._input(node) or Value(self.shape[node])
+                n = int(np.prod(self.shape[node], dtype=np.int64))
+                if inp.size != n:
+                    raise ModelImportError(
+                        f"node '{node}' has {n} neurons (shape {plain(self.shape[node])})"
+                        f" but is fed {inp.size} values (shape {plain(inp.shape)})"
+                    )
+                self.limits.units(n, f"node '{node}'")
+                self.params[node] = self.params[node].broadcast(self.shape[node], node)
+                inputs[node] = inp
+        source_of: dict[str, str] = {}  # population -> the output it is
+        relays: dict[str, tuple[str, int]] = {}
+        for out in self.outputs:
+            with _at(out):
+                pop, lag = self._output_source(out)
+            if lag or pop == self.input:
+                relay = f"{out}.relay"
+                relays[relay] = (pop, lag)
+                self.shape[relay] = self.shape[pop]
+                pops.append(relay)
+                inputs[relay] = Value.spikes(pop, self.shape[pop]).lagged(lag)
+                pop = relay
+            if pop in source_of:
+                raise ModelImportError(f"Output nodes '{source_of[pop]}' and '{out}' read the same node")
+            source_of[pop] = out
+        constraints: dict[tuple[str, str], int] = {}
+        for v, inp in inputs.items():
+            for (u, lag), m in inp.terms.items():
+                if m.nnz:
+                    constraints[(u, v)] = max(constraints.get((u, v), -(1 << 62)), 1 - lag)
+        s = shifts(pops, {self.input}, constraints)
+        return self._build(pops, inputs, s, names, out_name, source_of, relays)
+
+    def _build(
+        self,
+        pops: list[str],
+        inputs: dict[str, Value],
+        s: dict[str, int],
+        names: _Names,
+        out_name: dict[str, str],
+        source_of: dict[str, str],
+        relays: dict[str, tuple[str, int]],
+    ) -> NIRNet:
+        index = {p: i - 1 for i, p in enumerate(pops)}  # the input is -1 (INPUT)
+        assert index[self.input] == INPUT
+        order = {p: _order_map(self.shape[p]) for p in pops}
+        inverse = {p: np.argsort(o) for p, o in order.items()}
+        params = {
+            p: self.params[p] if p in self.params else NeuronParams.relay(self.shape[p]) for p in pops[1:]
+        }
+        populations: list[Population] = []
+        groups: list[SynapseGroup] = []
+        clock: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # post, delay, dst, weight
+        for p in pops[1:]:
+            prm, inp = params[p], inputs[p]
+            starts = {0: prm.leak} if np.any(prm.leak) else {}
+            for start, c in inp.consts.items():
+                starts[start] = starts.get(start, 0.0) + prm.gain * c
+            bias = np.zeros(prm.size)
+            # A memoryless neuron (decay 1) whose drive alone stays below threshold takes it as
+            # a plain bias from step 0: before its shift it only reaches V = drive < threshold,
+            # which fires nothing and is cleared every step, so it is silent until its NIR step
+            # 0. A threshold <= 0 is first lifted with its drive by a power of two K > -threshold
+            # (the same comparison, when both sums are exact), so that V = 0 stays below it.
+            memoryless = prm.decay == 1.0
+            lift = np.where(memoryless & (prm.threshold <= 0.0) & (s[p] >= 1),
+                            np.exp2(np.ceil(np.log2(np.maximum(1.0 - prm.threshold, 1.0)))), 0.0)
+            threshold = prm.threshold
+            if np.any(lift):  # spikec's threshold is nextafter(NIR's, +inf): lift NIR's, then again
+                nir_threshold = np.nextafter(prm.threshold, -np.inf)
+                threshold = np.where(lift > 0, np.nextafter(nir_threshold + lift, np.inf), prm.threshold)
+                drive = np.broadcast_to(np.asarray(starts.get(0, 0.0), dtype=np.float64), (prm.size,))
+                starts[0] = drive + lift
+                if np.any((nir_threshold + lift - lift != nir_threshold) | (starts[0] - lift != drive)):
+                    raise ModelImportError(f"node '{p}': a threshold <= 0 at a late start cannot be lifted"
+                                           " exactly in float64")
+            for start, c in sorted(starts.items()):
+                c = np.broadcast_to(np.asarray(c, dtype=np.float64), (prm.size,))
+                plain = np.ones(prm.size, dtype=bool) if start + s[p] == 0 else \
+                    memoryless & (c < threshold) if start == 0 else np.zeros(prm.size, dtype=bool)
+                bias = bias + np.where(plain, c, 0.0)
+                vec = np.where(plain, 0.0, c)[order[p]]
+                nz = np.flatnonzero(vec)
+                if len(nz):
+                    clock.append((index[p], start + s[p], nz, vec[nz]))
+            thr = threshold[order[p]]
+            if s[p] >= 1 and np.any(thr <= 0):
+                raise ModelImportError(
+                    f"node '{p}': a threshold <= 0 fires with no input, but the node starts at spikec step"
+                    f" {s[p]} (NIR step 0); spikec cannot keep it silent before then"
+                )
+            if p in source_of:
+                name = out_name[source_of[p]]
             else:
-                th, tw = dilation[0] * (kernel.shape[0] - 1), dilation[1] * (kernel.shape[1] - 1)
-                pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-        else:
-            ph, pw = _pair(node.padding, "padding", name, low=0)
-            pads = (ph, ph, pw, pw)
-        bias = _real(node.bias, "bias", name, self.limits)
-        if bias.size not in (1, kernel.shape[3]):
-            raise ModelImportError(f"node '{name}': bias of shape {bias.shape} for {kernel.shape[3]}"
-                                   " channels")
-        syn, shape = conv2d_synapses(units, kernel, stride, pads, dilation, self.limits)
-        bias = np.broadcast_to(bias.reshape(-1), (shape[2],))
-        self.stack.linear(name, "conv", syn, np.broadcast_to(bias, shape).reshape(-1), shape,
-                          _chw_units(shape))
+                name = names.take(inp.via or p)
+            populations.append(
+                Population(
+                    relays[p][0] if p in relays else p,
+                    name,
+                    "relay" if p in relays else self.kinds[p],
+                    self.shape[p],
+                    order[p],
+                    thr,
+                    prm.decay[order[p]],
+                    prm.reset[order[p]],
+                    bias[order[p]],
+                    s[p],
+                    inp.kind,
+                    inp.macs,
+                )
+            )
+            for (u, lag), m in sorted(inp.terms.items(), key=lambda kv: (index[kv[0][0]], kv[0][1])):
+                if not m.nnz:
+                    continue
+                coo = m.tocoo()
+                src, dst = inverse[u][coo.col], inverse[p][coo.row]
+                w = prm.gain[coo.row] * coo.data
+                srt = np.lexsort((dst, src))
+                groups.append(
+                    SynapseGroup(
+                        index[u],
+                        index[p],
+                        lag + s[p] - s[u],
+                        src[srt].astype(np.int64),
+                        dst[srt].astype(np.int64),
+                        w[srt],
+                    )
+                )
+        if clock:
+            at = len(populations)
+            one = np.ones(1)
+            populations.append(
+                Population("", "clock", "clock", (1,), np.zeros(1, np.int64), one, one, np.zeros(1), one, 0)
+            )
+            for post, delay, dst, w in clock:
+                groups.append(
+                    SynapseGroup(at, post, delay, np.zeros(len(dst), np.int64), dst.astype(np.int64), w)
+                )
+        outs = tuple(
+            (out_name[o], index[p]) for p, o in sorted(source_of.items(), key=lambda kv: index[kv[0]])
+        )
+        input_shape = self.shape[self.input]
+        if len(input_shape) == 3:
+            input_shape = (input_shape[1], input_shape[2], input_shape[0])
+        return NIRNet(
+            self.name, input_shape, tuple(populations), tuple(groups), outs, self.key, self.source, self.dt
+        )
+
+    def _preorder(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for root in [self.input, *self.nodes]:
+            stack = [root]
+            while stack:
+                here = stack.pop()
+                if here in seen:
+                    continue
+                seen[here] = None
+                stack.extend(reversed(self.succs[here]))
+        return list(seen)
+
+    def _output_source(self, out: str) -> tuple[str, int]:
+        """The spiking node an Output reads, and the NIR steps it lags behind it."""
+        preds = self.preds[out]
+        if len(preds) == 1 and self.kinds.get(preds[0][0]) == "Affine" and not preds[0][1]:
+            ro = preds[0][0]
+            below = self._input(ro)
+            if below is not None and len(below.terms) == 1 and not below.consts:
+                (u, lag), m = next(iter(below.terms.items()))
+                if not lag and _is_identity(m) and u != self.input and len(self.succs[ro]) == 1:
+                    with _at(ro):
+                        self.key = _readout_key(ro, self.nodes[ro], m.shape[0])
+                    return u, 0
+        value = self._input(out)
+        if value is None:
+            raise ModelImportError(f"the Output node '{out}' has no input")
+        if len(value.terms) != 1 or value.consts or not _is_identity(next(iter(value.terms.values()))):
+            via = f" ({self.kinds[preds[0][0]]} '{preds[0][0]}')" if len(preds) == 1 else ""
+            raise ModelImportError(
+                f"the Output node '{out}' reads a weighted sum{via}, not the spikes of one"
+                " spiking node; spikec's outputs are spikes"
+            )
+        (u, lag), _ = next(iter(value.terms.items()))
+        return u, lag
 
 
 def _readout_key(name: str, node: Any, outputs: int) -> np.ndarray:
-    weight = _real(node.weight, "weight", name)
-    bias = _real(node.bias, "bias", name).reshape(-1)
+    from spikec.backends.nir_checks import real
+
+    weight = real(node.weight, "weight", name)
+    bias = real(node.bias, "bias", name).reshape(-1)
     if weight.ndim != 2 or weight.shape[1] != outputs:
-        raise ModelImportError(f"node '{name}': readout weight of shape {weight.shape}, but the last"
-                               f" spiking layer has {outputs} units")
+        raise ModelImportError(
+            f"node '{name}': readout weight of shape {plain(weight.shape)}, but the last"
+            f" spiking layer has {outputs} units"
+        )
     key = (weight / 2.0 + 1.0) / 2.0
     signed = 2.0 * key - 1.0
     if not (np.all((key == 0.0) | (key == 1.0)) and np.array_equal(bias, -signed.sum(axis=1))):
         raise ModelImportError(
             f"node '{name}': an Affine after the last spiking layer is read as a decode key only in"
-            " the form W = 2(2K - 1), b = -sum(2K - 1) for a 0/1 key K")
+            " the form W = 2(2K - 1), b = -sum(2K - 1) for a 0/1 key K"
+        )
     return key
 
 
-def nir_to_binary_net(graph: Any, name: str = "nir", source: str = "") -> BinaryNet:
-    """Map an in-memory ``nir.NIRGraph`` to a :class:`BinaryNet` (spike input)."""
+def nir_to_net(graph: Any, name: str = "nir", source: str = "", dt: float | None = None) -> NIRNet:
+    """Map an in-memory ``nir.NIRGraph`` read at step ``dt`` (default: the file's own, else
+    1) to a :class:`NIRNet`, whatever its topology (with ``shifts`` and ``arrays``)."""
     if not isinstance(graph, _nir().NIRGraph):
         raise ModelImportError(f"expected a nir.NIRGraph, got {type(graph).__name__}")
-    return _Reader(name, graph).run(source)
+    return _Reader(name, graph, graph_dt(graph, dt), source).run()
+
+
+def nir_to_model(
+    graph: Any, name: str = "nir", source: str = "", dt: float | None = None
+) -> BinaryNet | NIRNet:
+    """:func:`nir_to_net`, as a :class:`BinaryNet` when the graph is a chain of layers."""
+    net = nir_to_net(graph, name, source, dt)
+    return net.as_binary_net() or net
+
+
+#: The earlier name of :func:`nir_to_model`.
+nir_to_binary_net = nir_to_model
 
 
 @contextmanager
 def _at(node: str) -> Iterator[None]:
-    """Name ``node`` in an error raised inside, unless the message names it already."""
+    """Name ``node`` in an error raised inside, unless the message names a node already."""
     try:
         yield
     except ModelImportError as exc:
-        if f"'{node}'" in exc.message:
+        if "node '" in exc.message:
             raise
         raise ModelImportError(f"node '{node}': {exc.message}") from None
 
 
-def read_nir(path: str | os.PathLike[str]) -> BinaryNet:
-    """Read a ``.nir`` file into a :class:`BinaryNet`.
+def read_nir(path: str | os.PathLike[str], dt: float | None = None) -> BinaryNet | NIRNet:
+    """Read a ``.nir`` file at step ``dt`` (see :func:`nir_to_model`).
 
     Any file that is not such a graph (missing, a directory, not HDF5, damaged, hostile)
     gives a :class:`ModelImportError` starting with the file and naming the node:
@@ -443,13 +553,13 @@ def read_nir(path: str | os.PathLike[str]) -> BinaryNet:
     try:
         with open_hdf5(path, what="NIR file") as fh:
             try:
-                _check_file(fh)
+                check_file(fh)
             except (OSError, KeyError, RuntimeError) as exc:  # h5py on a damaged file
                 raise ModelImportError(f"not a readable NIR file ({exc})") from None
         try:
             graph = nir.read(path, type_check=False)  # spikec checks each node's shapes itself
         except Exception as exc:  # nir's own checks are asserts and ad-hoc errors on bad input
             raise ModelImportError(f"not a readable NIR file ({type(exc).__name__}: {exc})") from None
-        return nir_to_binary_net(graph, Path(shown).stem, shown)
+        return nir_to_model(graph, Path(shown).stem, shown, dt)
     except ModelImportError as exc:
         raise ModelImportError(f"{shown}: {exc.message}") from None

@@ -23,7 +23,8 @@ from spikec.errors import ElaborationError, SourceLocation, SpikecError, SpkImpo
 
 __all__ = ["ModelLoader", "MODEL_LOADERS", "BUILTIN_LOADERS", "register_model_loader", "load_model"]
 
-#: ``loader(path, name)`` returns the model as a circuit called ``name``.
+#: ``loader(path, name)`` returns the model as a circuit called ``name`` (the built-in
+#: loaders also take ``dt=``: ``import model "g.nir" (dt = 1e-4) as net``).
 ModelLoader = Callable[[Path, str], GeneratorCircuit]
 
 #: Registered loaders by lower-case file extension (``".h5"``, ``".nir"``).
@@ -57,8 +58,10 @@ def register_model_loader(suffix: str, loader: ModelLoader) -> None:
     MODEL_LOADERS[suffix.lower()] = loader
 
 
-def load_model(path: Path, shown: str, name: str, loc: SourceLocation) -> GeneratorCircuit:
-    """Load the model at ``path`` (``shown`` in messages) as circuit ``name``."""
+def load_model(path: Path, shown: str, name: str, loc: SourceLocation,
+               dt: float | None = None) -> GeneratorCircuit:
+    """Load the model at ``path`` (``shown`` in messages) as circuit ``name``; ``dt`` (the
+    step a NIR graph is read at) goes to the built-in loaders, which refuse it for Keras."""
     suffix = path.suffix.lower()
     loader = _loader(suffix)
     if loader is None:
@@ -70,8 +73,10 @@ def load_model(path: Path, shown: str, name: str, loc: SourceLocation) -> Genera
         )
     if not os.path.isfile(path):  # os.path: False, not an error, for a name too long
         raise SpkImportError(f"import model: cannot find '{shown}' (looked at {path})", loc)
+    if dt is not None and suffix in MODEL_LOADERS:
+        raise ElaborationError(f"import model '{shown}': the loader of '{suffix}' files takes no dt", loc)
     try:
-        circuit = loader(path, name)
+        circuit = loader(path, name) if dt is None else loader(path, name, dt=dt)  # type: ignore[call-arg]
     except SpikecError as err:
         if err.location is None:  # importers name the file first: say it once, as written
             detail = err.message.removeprefix(f"{path}: ").removeprefix(f"{os.fspath(path)}: ")

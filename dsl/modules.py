@@ -19,6 +19,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from spikec.dsl import syntax as s
+from spikec.dsl.expressions import as_real, evaluate
 from spikec.dsl.models import load_model
 from spikec.dsl.parser import parse
 from spikec.dsl.values import Frame, Number, Scope, Value
@@ -133,7 +134,14 @@ class Importer:
                     _bind_one(module, name, circuit, stmt.loc, what)
             elif isinstance(stmt, s.ImportModel):
                 path = _relative(module, stmt.path)
-                circuit = load_model(path, stmt.path, stmt.alias, stmt.path_loc)
+                options: dict[str, float] = {}
+                for opt in stmt.options:
+                    if opt.name != "dt" or opt.name in options:
+                        what = "repeated" if opt.name in options else "unknown"
+                        raise ElaborationError(f"import model: {what} option '{opt.name}' (a model"
+                                               " import takes dt = STEP, for NIR graphs)", opt.loc)
+                    options["dt"] = as_real(evaluate(opt.value, module.scope), "dt", opt.loc)
+                circuit = load_model(path, stmt.path, stmt.alias, stmt.path_loc, **options)
                 _bind_one(module, stmt.alias, circuit, stmt.loc, f"import model '{stmt.path}'")
 
     def _bind(self, module: Module, imported: Module, loc: SourceLocation) -> None:

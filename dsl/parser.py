@@ -436,13 +436,14 @@ class _Build(Transformer_NonRecursive[Token, Any]):
         return s.ImportLib(tuple(str(c) for c in children), self._at(meta))
 
     def import_model(self, meta: Any, children: list[Any]) -> s.ImportModel:
-        word, path, alias = children
+        word, path, *options, alias = children
         if str(word) != "model":
             raise ParseError(
                 f"expected 'model' (as in: import model \"net.h5\" as mlp), found name '{word}'",
                 self._tok(word),
             )
-        return s.ImportModel(str(path)[1:-1], self._name(alias), self._at(meta), self._tok(path))
+        given = tuple(p for p in (options[0] if options else ()) if p is not None)
+        return s.ImportModel(str(path)[1:-1], self._name(alias), self._at(meta), self._tok(path), given)
 
     # -- stimulus and probes --
 

@@ -260,12 +260,14 @@ class ImportLib:
 
 @dataclass(frozen=True, slots=True)
 class ImportModel:
-    """``import model "net.h5" as NAME``: a trained network as a circuit."""
+    """``import model "net.nir" (dt = 1e-4) as NAME``: a trained network as a circuit;
+    ``options`` are the ``(name = expr)`` pairs (only ``dt``, for NIR graphs)."""
 
     path: str
     alias: str
     loc: SourceLocation
     path_loc: SourceLocation
+    options: tuple[Param, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from spikec.backends.binary_net import BinaryNet
 from spikec.backends.formats import MODEL_SUFFIXES, model_importer
+from spikec.backends.nir_graph import NIRNet
 from spikec.backends.simulator import SimResult, Simulator
 from spikec.backends.simulator import simulate as _simulate
 from spikec.errors import ModelImportError, NetworkFileError
@@ -117,14 +118,17 @@ def open_network(path: str | os.PathLike[str], **params: Any) -> Network:
     )
 
 
-def import_model(path: str | os.PathLike[str], input: str = "spikes") -> BinaryNet:
-    """Read a trained binary-activation (sharpened) deep net: a Whetstone-style Keras
-    ``.h5`` file or a ``.nir`` graph.
+def import_model(path: str | os.PathLike[str], input: str = "spikes",
+                 dt: float | None = None) -> BinaryNet | NIRNet:
+    """Read a trained network: a Whetstone-style Keras ``.h5`` file or a ``.nir`` graph.
 
     ``input`` is ``"spikes"`` (binarized pixels drive input neurons) or
     ``"current"`` (real values, weighted on the host, injected into the first
-    layer). The result gives ``.network()``, ``.circuit(name)``, ``.drive(frames)``
-    for :func:`simulate`, and the numpy reference ``.forward``/``.predict``.
+    layer; layered chains only). ``dt`` is the step a NIR graph is integrated at
+    (default: the file's own when spikec wrote it, else 1; ``docs/nir.md``); a Keras
+    file has no dt. The result gives ``.network()``, ``.circuit(name)``,
+    ``.drive(frames)`` for :func:`simulate` and ``.latency``; a layered chain (a
+    :class:`BinaryNet`) also the numpy reference ``.forward``/``.predict``.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise ModelImportError(f"import_model needs a file path, got {type(path).__name__}")
@@ -136,11 +140,14 @@ def import_model(path: str | os.PathLike[str], input: str = "spikes") -> BinaryN
             f" {', '.join(MODEL_SUFFIXES)}")
     if not Path(path).is_file():
         raise ModelImportError(f"{os.fspath(path)}: no such file")
-    model: BinaryNet = fmt.load()(path)
+    if dt is not None and fmt.name != "nir":
+        raise ModelImportError(f"{os.fspath(path)}: dt= applies to NIR graphs; a {fmt.summary} has no"
+                               " time step")
+    model: BinaryNet | NIRNet = fmt.load()(path) if dt is None else fmt.load()(path, dt=dt)
     return model.with_input_mode(input)
 
 
-def model_circuit(path: Path, name: str) -> Any:
-    """The loader ``import model "FILE" as NAME`` calls for the built-in model formats
-    (:data:`spikec.dsl.models.BUILTIN_LOADERS`): the model as a circuit with spike input."""
-    return import_model(path).circuit(name)
+def model_circuit(path: Path, name: str, dt: float | None = None) -> Any:
+    """The loader ``import model "FILE" (dt = ...) as NAME`` calls for the built-in model
+    formats (:data:`spikec.dsl.models.BUILTIN_LOADERS`): the model as a circuit with spike input."""
+    return import_model(path, dt=dt).circuit(name)

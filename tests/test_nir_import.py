@@ -124,27 +124,36 @@ def test_memoryless_lif_maps_to_a_threshold_gate() -> None:
     assert model.layers[0].decay == 1.0 and model.memoryless
 
 
+def test_leaky_lif_if_with_resistance_and_delay_now_import() -> None:
+    inp, out = io((2,), 2)
+    lif = nir.LIF(tau=np.full(2, 2.0), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))
+    model = nir_to_binary_net(chain(inp, ("fc", nir.Linear(weight=np.eye(2))), ("lif", lif), out))
+    n = model.network()["out[0]"]
+    assert (n.decay, n.reset) == (0.5, 0.0)
+    model = nir_to_binary_net(
+        chain(
+            inp,
+            ("fc", nir.Linear(weight=np.eye(2))),
+            ("if", nir.IF(r=np.full(2, 2.0), v_threshold=np.ones(2))),
+            out,
+        )
+    )
+    assert model.layers[0].weight.tolist() == [2.0, 2.0]  # dt * r * W
+    model = nir_to_binary_net(
+        chain(
+            inp,
+            ("fc", nir.Linear(weight=np.eye(2))),
+            ("t", nir.Threshold(threshold=np.zeros(2))),
+            ("d", nir.Delay(delay=np.ones(2))),
+            out,
+        )
+    )
+    assert model.latency == 1 and model.n_outputs == 2
+
+
 @pytest.mark.parametrize(
     ("nodes", "message"),
     [
-        (
-            [
-                ("fc", nir.Linear(weight=np.eye(2))),
-                (
-                    "lif",
-                    nir.LIF(tau=np.full(2, 2.0), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2)),
-                ),
-            ],
-            r"node 'lif': a LIF node maps exactly only with tau = 1, r = 1, v_leak = 0",
-        ),
-        (
-            [("fc", nir.Linear(weight=np.eye(2))), ("if", nir.IF(r=np.full(2, 2.0), v_threshold=np.ones(2)))],
-            r"node 'if': IF with r != 1",
-        ),
-        (
-            [("fc", nir.Linear(weight=np.eye(2))), ("d", nir.Delay(delay=np.ones(2)))],
-            r"node 'd': spikec cannot import NIR Delay nodes",
-        ),
         (
             [
                 ("fc", nir.Linear(weight=np.eye(2))),
@@ -154,12 +163,8 @@ def test_memoryless_lif_maps_to_a_threshold_gate() -> None:
             r"node 'ro': an Affine after the last spiking layer is read as a decode key only in the form",
         ),
         (
-            [
-                ("fc", nir.Linear(weight=np.eye(2))),
-                ("fc2", nir.Linear(weight=np.eye(2))),
-                ("t", nir.Threshold(threshold=np.zeros(2))),
-            ],
-            r"layer 'fc2' follows 'fc' with no spiking activation between them",
+            [("fc", nir.Linear(weight=np.eye(2))), ("fc2", nir.Linear(weight=2 * np.eye(2)))],
+            r"the Output node 'output' reads a weighted sum \(Linear 'fc2'\), not the spikes of one",
         ),
     ],
 )
@@ -169,18 +174,25 @@ def test_refusals_name_the_node(nodes: list[tuple[str, Any]], message: str) -> N
         nir_to_binary_net(chain(inp, *nodes, out))
 
 
-def test_branches_are_refused() -> None:
+def test_branches_import() -> None:
     inp, out = io((2,), 2)
-    nodes = dict([inp, ("a", nir.Linear(weight=np.eye(2))), ("b", nir.Linear(weight=np.eye(2))), out])
+    nodes = dict(
+        [
+            inp,
+            ("a", nir.Linear(weight=np.eye(2))),
+            ("b", nir.Linear(weight=np.eye(2))),
+            ("t", nir.Threshold(threshold=np.full(2, 1.5))),
+            out,
+        ]
+    )
     graph = nir.NIRGraph(
         nodes=nodes,
-        edges=[("input", "a"), ("input", "b"), ("a", "output"), ("b", "output")],
+        edges=[("input", "a"), ("input", "b"), ("a", "t"), ("b", "t"), ("t", "output")],
         type_check=False,
     )
-    with pytest.raises(
-        ModelImportError, match=r"node 'input' feeds 2 nodes \(a, b\); spikec imports graphs that"
-    ):
-        nir_to_binary_net(graph)
+    model = nir_to_binary_net(graph)  # two identity paths merge: weight 2 > 1.5
+    result = spikec.simulate(model.network(), 3, inputs={"x[0]": [0], "x[1]": [1]})
+    assert result.spike_times("out[0]") == [[1]] and result.spike_times("out[1]") == [[2]]
 
 
 def test_read_from_a_file(tmp_path: Path) -> None:
