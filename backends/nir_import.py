@@ -22,7 +22,6 @@ from __future__ import annotations
 import graphlib
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +35,7 @@ from spikec.backends.nir_checks import check_file, refuse_kind
 from spikec.backends.nir_compose import Value, back_edges, plain, shifts
 from spikec.backends.nir_graph import INPUT, NIRNet, Population, SynapseGroup
 from spikec.backends.nir_nodes import NeuronParams, linear_value, neuron_params
+from spikec.backends.threshold_layers import UniqueNames
 
 __all__ = ["read_nir", "nir_to_net", "nir_to_model", "nir_to_binary_net", "strict_threshold", "graph_dt"]
 
@@ -151,23 +151,7 @@ def _flatten(
     return ins, outs
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class _Names:
-    """Unique spikec array names from NIR node names."""
-
-    def __init__(self, reserved: set[str]) -> None:
-        self.used = set(reserved)
-
-    def take(self, wanted: str) -> str:
-        base = wanted if _NAME.fullmatch(wanted) else "layer" + re.sub(r"\W", "_", wanted)
-        name, k = base, 1
-        while name in self.used:
-            k += 1
-            name = f"{base}_{k}"
-        self.used.add(name)
-        return name
+_Names = UniqueNames
 
 
 def _order_map(shape: tuple[int, ...]) -> np.ndarray:

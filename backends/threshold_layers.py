@@ -199,6 +199,25 @@ class _Pending:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+class UniqueNames:
+    """Unique spikec array names from a model's layer names: a name that is not an
+    identifier becomes ``layer<name>`` (non-word characters as ``_``), a taken one gets
+    ``_2``, ``_3``, ..."""
+
+    def __init__(self, reserved: set[str]) -> None:
+        self.used = set(reserved)
+
+    def take(self, wanted: str) -> str:
+        """A new unique name for ``wanted``."""
+        base = wanted if _NAME.fullmatch(wanted) else "layer" + re.sub(r"\W", "_", wanted)
+        name, k = base, 1
+        while name in self.used:
+            k += 1
+            name = f"{base}_{k}"
+        self.used.add(name)
+        return name
+
+
 class LayerStack:
     """Collects a model's layers in order and builds the :class:`BinaryNet`.
 
@@ -214,18 +233,12 @@ class LayerStack:
         self.units = input_units
         self.layers: list[ThresholdLayer] = []
         self.pending: _Pending | None = None
-        self._names: set[str] = {"out", "x"}
+        self._names = UniqueNames({"out", "x"})
 
     # -- naming --------------------------------------------------------------------
 
     def _name(self, wanted: str) -> str:
-        base = wanted if _NAME.fullmatch(wanted) else "layer" + re.sub(r"\W", "_", wanted)
-        name, k = base, 1
-        while name in self._names:
-            k += 1
-            name = f"{base}_{k}"
-        self._names.add(name)
-        return name
+        return self._names.take(wanted)
 
     # -- linear operations -----------------------------------------------------------
 
