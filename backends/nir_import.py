@@ -151,7 +151,6 @@ def _flatten(
     return ins, outs
 
 
-_Names = UniqueNames
 
 
 def _order_map(shape: tuple[int, ...]) -> np.ndarray:
@@ -284,7 +283,7 @@ class _Reader:
         self.evaluate()
         spiking = [n for n in self._preorder() if self.kinds[n] in _SPIKING]
         single = len(self.outputs) == 1
-        names = _Names({"x", "clock", *(["out"] if single else [])})
+        names = UniqueNames({"x", "clock", *(["out"] if single else [])})
         out_name = {o: "out" if single else names.take(o) for o in self.outputs}
         pops: list[str] = [self.input, *spiking]
         inputs: dict[str, Value] = {}
@@ -328,7 +327,7 @@ class _Reader:
         pops: list[str],
         inputs: dict[str, Value],
         s: dict[str, int],
-        names: _Names,
+        names: UniqueNames,
         out_name: dict[str, str],
         source_of: dict[str, str],
         relays: dict[str, tuple[str, int]],

@@ -25,7 +25,25 @@ pass shifts each gate's threshold and bias so that a floor at 0 clears it;
 here the floor is the reverse threshold 0 with ``saturate``). Its architecture file has no
 input unit; the emitter adds one (``truenorth_inputs``, zero cost).
 
-Both: stochastic neurons are refused; every synapse must have delay 1
+Stochastic neurons (the targets' ``[noise]``, :mod:`spikec.chip.noise`):
+on Loihi, SANA-FE's soma reads a noise stream (the hardware attribute
+``noise``, a file of integers, one per compartment update, masked to
+``noise_bits`` and sign-extended at bit 8) and adds it to the potential
+before bias and input. Every compartment of a noisy soma unit reads one
+value each step, in the order the neurons were mapped, so the emitter gives
+the stochastic neurons of each core their own soma unit (``loihi_noise_C``,
+the core's own file) and writes, for each step and each of them in network
+order, 0 when spikec's uniform for it (the simulator's stream ``(trial 0,
+1)`` of ``seed``) is below its ``p``, else ``θ - high - 1`` at its integer
+scale: the spikes are those of spikec's simulator of the compiled network.
+Poisson stimuli are drawn from spikec's input stream the same way. On
+TrueNorth, a stochastic gate's ``random_mask`` adds ``std::rand() & mask``
+to ``v`` in both threshold tests; with threshold 1 and the reverse threshold
+0 (saturate), the chip form ``V = s U + c`` that never fires below
+threshold and fires with ``a / 2**k`` at it clears itself every step
+(statistical only: ``std::rand`` cannot be seeded).
+
+Both: every synapse must have delay 1
 (SANA-FE's delay unit only delivers when another spike arrives later);
 the ``delay-legalize`` pass adds relays. Input spike trains are written
 into the network file (``spikes`` of SANA-FE's ``input`` model).
@@ -96,6 +114,9 @@ class SanafeModel:
     address: list[str] = field(default_factory=list)  # spikec neuron index -> SANA-FE address
     bound_steps: int | None = None
     cores: int | None = None
+    #: Loihi noise streams: core -> (steps, stochastic neurons of the core) integers.
+    noise: dict[int, np.ndarray] = field(default_factory=dict)
+    noise_bits: int = 8
 
 
 def _num(x: float) -> str:
@@ -106,17 +127,25 @@ def _core_address(arch: str, core: int) -> str:
     return f"{core // 4}.{core % 4}" if arch == "loihi" else f"{core}.0"
 
 
-def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | None) -> list[list[int]]:
-    """Each input's spike train (0/1 per step), in network order."""
+def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | None,
+                  seed: int = 0) -> list[list[int]]:
+    """Each input's spike train (0/1 per step), in network order; a Poisson stimulus (with
+    ``steps`` given) as spikec's simulator draws it for trial 0 of ``seed``."""
     trains = []
     stimuli = net.stimuli
+    drawn: dict[str, list[int]] | None = None
     for name in net.inputs():
         given = (inputs or {}).get(name)
         if given is None:
             stim = stimuli.get(name)
             if isinstance(stim, PoissonRate):
-                raise ExportError(f"input '{name}': a Poisson stimulus draws from spikec's random streams;"
-                                  " give its spike steps with --input instead")
+                if steps is None:
+                    raise ExportError(f"input '{name}': a Poisson stimulus draws from spikec's random"
+                                      " streams; a run draws it (spikec run), a netlist needs spike steps")
+                if drawn is None:
+                    drawn = _poisson_draws(net, steps, inputs, seed)
+                trains.append(drawn[name])
+                continue
             times = list(stim.times) if isinstance(stim, SpikeTimes) else []
         else:
             times = [int(t) for t in given]
@@ -127,6 +156,25 @@ def _input_trains(net: Network, steps: int | None, inputs: Mapping[str, Any] | N
                 row[t] = 1
         trains.append(row)
     return trains
+
+
+def _poisson_draws(net: Network, steps: int, inputs: Mapping[str, Any] | None, seed: int
+                   ) -> dict[str, list[int]]:
+    """Every input's train as the simulator plans trial 0 of ``seed`` (its Poisson draws)."""
+    from spikec.backends.stimulus import plan_inputs
+
+    plan = plan_inputs(net, steps, 1, inputs, seed, 0)
+    rows = plan.raster[:, 0, :].T.astype(int).tolist()
+    return dict(zip(net.names(plan.neurons), rows, strict=True))
+
+
+def _neuron_uniforms(net: Network, steps: int, seed: int) -> np.ndarray:
+    """The uniforms spikec's simulator draws for trial 0 of ``seed``: (steps, stochastic
+    neurons), the stochastic neurons (non-input, ``p < 1``) in network order."""
+    from spikec.backends.stimulus import NEURON_STREAM, trial_rng
+
+    count = int(np.count_nonzero(~net.is_input & (net.p < 1.0)))
+    return trial_rng(seed, 0, NEURON_STREAM).random((steps, count))
 
 
 def _first_problem(net: Network, idx: np.ndarray, checks: list[tuple[np.ndarray, Any]]) -> None:
@@ -141,8 +189,8 @@ def _first_problem(net: Network, idx: np.ndarray, checks: list[tuple[np.ndarray,
         raise ExportError(f"neuron '{net.name_of(int(idx[k]))}': {message(k)}")
 
 
-def _lif_neurons(net: Network, idx: np.ndarray, steps: int | None) -> tuple[list[dict[str, Any]],
-                                                                           np.ndarray, np.ndarray]:
+def _lif_neurons(net: Network, idx: np.ndarray, steps: int | None, target: Target | None = None
+                 ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
     """Loihi soma attributes of neurons ``idx`` (the non-inputs), and every
     neuron's integer scale as :func:`~spikec.ir.analysis.integer_scales` gives it.
 
@@ -171,8 +219,11 @@ def _lif_neurons(net: Network, idx: np.ndarray, steps: int | None) -> tuple[list
     with np.errstate(over="ignore", invalid="ignore"):
         scaled_reach = reach * scale
     p = net.p[idx]
+    noisy = _stream_problems(net, idx, target)
     _first_problem(net, idx, [
-        (p != 1.0, lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
+        ((p != 1.0) & (noisy is None), lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
+        ((p != 1.0) & (noisy is not None) & np.array([w is not None for w in noisy or [None] * len(idx)]),
+         lambda k: f"its noise stream cannot run it: {(noisy or [''] * len(idx))[k]}"),
         (~np.isin(decay, (0.0, 1.0)),
          lambda k: f"SANA-FE's Loihi model truncates the potential to 1/64 every step, so a decay of"
                    f" {decay[k]:g} (neither 0 nor 1) is not exact"),
@@ -187,6 +238,40 @@ def _lif_neurons(net: Network, idx: np.ndarray, steps: int | None) -> tuple[list
     attrs = [{"threshold": t - 0.5, "reset": r, "bias": b, "leak_decay": 1.0 - d, "potential": v}
              for t, r, b, d, v in zip(th, rs, bs, decay.tolist(), v0, strict=True)]
     return attrs, odd, low
+
+
+def _stream_problems(net: Network, idx: np.ndarray, target: Target | None) -> list[str | None] | None:
+    """Per neuron of ``idx``, why the target's noise stream cannot run it (``None``: it can,
+    or it is deterministic); ``None`` for a target without a noise stream."""
+    if target is None or target.noise_kind != "stream":
+        return None
+    out: list[str | None] = [None] * len(idx)
+    stochastic = np.flatnonzero(net.p[idx] < 1.0)
+    if len(stochastic):
+        from spikec.chip.noise import plan_noise
+
+        plan = plan_noise(net, target, idx[stochastic])
+        for k, why in zip(stochastic.tolist(), plan.problem, strict=True):
+            out[k] = why
+    return out
+
+
+def _noise_streams(net: Network, core: np.ndarray, target: Target, steps: int, seed: int
+                   ) -> dict[int, np.ndarray]:
+    """Each core's noise stream: (steps, its stochastic neurons in network order), 0 where
+    spikec's uniform is below the neuron's ``p`` (it may fire), else ``θ - high - 1`` at its
+    integer scale (it stays under threshold)."""
+    from spikec.chip.noise import plan_noise
+
+    stochastic = np.flatnonzero(~net.is_input & (net.p < 1.0))
+    if not len(stochastic):
+        return {}
+    plan = plan_noise(net, target, stochastic)
+    push = (plan.theta - plan.high - 1).astype(np.int64)
+    u = _neuron_uniforms(net, steps, seed)
+    values = np.where(u < net.p[stochastic][None, :], 0, push[None, :])
+    where = core[stochastic]
+    return {int(c): values[:, where == c] for c in np.unique(where).tolist()}
 
 
 def _truenorth_neurons(net: Network, idx: np.ndarray, target: Target) -> list[dict[str, Any]]:
@@ -219,8 +304,10 @@ def _truenorth_neurons(net: Network, idx: np.ndarray, target: Target) -> list[di
 
 
 def build_sanafe(net: Network, placement: Placement, target: Target, steps: int | None = None,
-                 inputs: Mapping[str, Any] | None = None) -> SanafeModel:
-    """The SANA-FE model of ``net``; raises :class:`ExportError` for anything not exact."""
+                 inputs: Mapping[str, Any] | None = None, seed: int = 0) -> SanafeModel:
+    """The SANA-FE model of ``net``; raises :class:`ExportError` for anything not exact.
+    Stochastic neurons and Poisson stimuli draw from spikec's streams for trial 0 of
+    ``seed`` (a run needs ``steps``)."""
     arch = target.sanafe_arch
     if arch is None:
         raise ExportError(f"target '{target.name}' models no SANA-FE architecture;"
@@ -230,7 +317,7 @@ def build_sanafe(net: Network, placement: Placement, target: Target, steps: int 
         raise ExportError(f"network '{net.name}' has no (non-input) neurons; SANA-FE needs at least one")
     model = SanafeModel(arch, net.name, bound_steps=steps, cores=placement.num_cores)
     core = placement.core_array(net)
-    trains = _input_trains(net, steps, inputs)
+    trains = _input_trains(net, steps, inputs, seed)
     names = net.names()
     rank = np.where(is_input, np.cumsum(is_input) - 1, np.cumsum(~is_input) - 1).tolist()
     model.address = [f"in.{r}" if inp else f"n.{r}" for r, inp in zip(rank, is_input.tolist(), strict=True)]
@@ -242,13 +329,23 @@ def build_sanafe(net: Network, placement: Placement, target: Target, steps: int 
     slot[by_core] = np.arange(len(ins)) - np.searchsorted(core[ins][by_core], core[ins][by_core])
     unit = "loihi_inputs" if arch == "loihi" else "truenorth_inputs"
     soma = dict(zip(ins.tolist(), [f"{unit}[{k}]" for k in slot.tolist()], strict=True))
+    if arch == "loihi" and target.noise_kind == "stream":
+        stochastic = np.flatnonzero(~is_input & (net.p < 1.0))
+        soma.update({i: f"loihi_noise_{c}" for i, c in zip(stochastic.tolist(), core[stochastic].tolist(),
+                                                            strict=True)})
     where = {c: _core_address(arch, c) for c in np.unique(core).tolist()}
     model.mappings = [(a, where[c], soma.get(i)) for i, (a, c) in enumerate(zip(model.address, core.tolist(),
                                                                                    strict=True))]
     model.inputs = [(model.address[i], {"spikes": t}) for i, t in zip(ins.tolist(), trains, strict=True)]
     idx = np.flatnonzero(~is_input)
     if arch == "loihi":
-        attrs, odd, low = _lif_neurons(net, idx, steps)
+        attrs, odd, low = _lif_neurons(net, idx, steps, target)
+        if steps is not None and target.noise_kind == "stream":
+            model.noise = _noise_streams(net, core, target, steps, seed)
+            model.noise_bits = target.noise_bits or 8
+        elif bool(np.any(net.p[idx] < 1.0)):
+            raise ExportError("stochastic neurons read a noise stream spikec writes for a run: give the"
+                              " number of steps (spikec run)")
     else:
         attrs = _truenorth_neurons(net, idx, target)
         odd = low = np.zeros(0, dtype=np.int64)
@@ -298,12 +395,48 @@ def _yaml_name(name: str) -> str:
     return clean or "spikec"
 
 
-def arch_text(arch: str, cores: int | None = None) -> str:
+_LOIHI_TILES = "    - name: loihi_tile[0..31]\n"
+_LOIHI_CORES = "        - name: loihi_core[0..3]\n"
+_LOIHI_INPUT_UNIT = "            - name: loihi_inputs"
+
+
+def _noisy_loihi(text: str, noise: Mapping[int, str], bits: int) -> str:
+    """Loihi's architecture with a soma unit ``loihi_noise_C`` (reading the stream file
+    ``noise[C]``) on each core C that holds stochastic neurons: the tile and core ranges are
+    written out one by one (same ids, in order) so those cores differ."""
+    at = text.find(_LOIHI_TILES)
+    if at < 0 or _LOIHI_CORES not in text[at:] or _LOIHI_INPUT_UNIT not in text[at:]:
+        raise ExportError("SANA-FE's loihi.yaml is not the 2.2.9 layout spikec knows")
+    head, tiles = text[:at], text[at + len(_LOIHI_TILES):]
+    cut = tiles.find(_LOIHI_CORES)
+    tile_attrs, cores = tiles[:cut], tiles[cut + len(_LOIHI_CORES):]
+    lif = cores[cores.find("            - name: loihi_lif\n"):]
+    lif_attrs = lif[lif.find("              attributes:\n"):lif.find(_LOIHI_INPUT_UNIT)]
+    out = [head]
+    for t in range(32):
+        out += [f"    - name: loihi_tile[{t}..{t}]\n", tile_attrs]
+        for j in range(4):
+            c = 4 * t + j
+            body = cores
+            if c in noise:
+                unit = (f"            - name: loihi_noise_{c}\n{lif_attrs}"
+                        f"                noise: \"{noise[c]}\"\n                noise_bits: {bits}\n")
+                # after loihi_lif: a neuron mapped without a soma name takes the first unit
+                body = body.replace(_LOIHI_INPUT_UNIT, unit + _LOIHI_INPUT_UNIT, 1)
+            out += [f"        - name: loihi_core[{j}..{j}]\n", body]
+    return "".join(out)
+
+
+def arch_text(arch: str, cores: int | None = None, noise: Mapping[int, str] | None = None,
+              noise_bits: int = 8) -> str:
     """The architecture YAML: SANA-FE's bundled file. TrueNorth's gets an input unit and,
     given ``cores``, only that many tiles (rows of 64): SANA-FE visits every core every
-    step, and the 4,096-core chip takes ~20 s per run whatever the network's size."""
+    step, and the 4,096-core chip takes ~20 s per run whatever the network's size.
+    Loihi's gets, given ``noise`` (core -> stream file), a noisy soma unit on those cores."""
     folder = _examples()
     text = (folder / f"{arch}.yaml").read_text(encoding="utf-8")
+    if arch == "loihi" and noise:
+        text = _noisy_loihi(text, noise, noise_bits)
     if arch == "truenorth":
         marker = "          synapse:\n"
         tiles = "    - name: truenorth_tile[0..4095]\n"
@@ -330,12 +463,16 @@ def write_sanafe(path: str | os.PathLike[str], model: SanafeModel) -> list[str]:
     (``PATH.arch.yaml``); return the paths written."""
     out = Path(path)
     arch_path = out.with_name(out.stem + ".arch.yaml")
+    streams = {c: out.with_name(f"{out.stem}.noise{c}.txt").resolve() for c in model.noise}
     try:
-        write_text_atomic(arch_path, arch_text(model.arch, model.cores))
+        for c, values in model.noise.items():
+            write_text_atomic(streams[c], "".join(f"{v}\n" for v in values.reshape(-1).tolist()))
+        files = {c: str(f) for c, f in streams.items()}
+        write_text_atomic(arch_path, arch_text(model.arch, model.cores, files, model.noise_bits))
         write_text_atomic(out, render_sanafe(model))
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return [str(out), str(arch_path)]
+    return [str(out), str(arch_path), *(str(f) for f in streams.values())]
 
 
 def emit_sanafe(path: str | os.PathLike[str], net: Network, placement: Placement, target: Target,
@@ -369,15 +506,16 @@ def _quiet_stdout() -> Iterator[None]:
 
 def run_sanafe(net: Network, placement: Placement, target: Target, steps: int,
                inputs: Mapping[str, Any] | None = None, workdir: str | os.PathLike[str] | None = None,
-               timing_model: str = "detailed") -> SanafeResult:
-    """Emit ``net`` for SANA-FE, run ``steps`` steps there and read back the spikes."""
+               timing_model: str = "detailed", seed: int = 0) -> SanafeResult:
+    """Emit ``net`` for SANA-FE, run ``steps`` steps there and read back the spikes; random
+    draws (noise streams, Poisson stimuli) are spikec's for trial 0 of ``seed``."""
     try:
         import sanafe
     except ImportError:
         raise ExportError("SANA-FE is not installed: pip install sanafe==2.2.9") from None
     import tempfile
 
-    model = build_sanafe(net, placement, target, steps, inputs)
+    model = build_sanafe(net, placement, target, steps, inputs, seed)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         net_path = Path(tmp) / "network.yaml"
         write_sanafe(net_path, model)

@@ -74,7 +74,10 @@ def test_every_example_round_trips_on_every_target_that_takes_it(tmp_path: Path)
                 kw = dict(inputs=inputs, record=names, seed=seed, trials=4)
                 a = spikec.simulate(net, steps, **kw)
                 b = spikec.simulate(back, steps, **kw)
-                if deterministic or not (set(net.graph.nodes) - set(back.graph.nodes)):
+                # noise-map may add gates (a changed draw order) or round p: a different distribution
+                ps = [sorted(g.p[~g.is_input & (g.p < 1)].tolist()) for g in (net, back)]
+                remapped = any(nm.endswith("~gate") for nm in back.names()) or ps[0] != ps[1]
+                if deterministic or not (set(net.graph.nodes) - set(back.graph.nodes) or remapped):
                     assert same_spikes(a, b, names) == [], (path.name, target)
     assert taken >= len(EXAMPLES) * 2
 

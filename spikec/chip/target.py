@@ -52,6 +52,15 @@ or any path ending in ``.toml``)::
     [sanafe]                     # optional: the SANA-FE architecture this target models
     arch = "loihi"
 
+    [noise]                      # optional: how the chip makes a neuron fire at random (p < 1)
+    kind = "membrane"            # "membrane": a uniform integer r (bits wide) added to the potential;
+                                 # "threshold": fire when V + (r & (2**bits - 1)) >= threshold;
+                                 # "stream": a file of noise values spikec writes (SANA-FE)
+    bits = 8                     # random bits per draw (1 to 31)
+    exponent_min = 0             # "membrane": the noise scale 2**e the chip can set (e in this range)
+    exponent_max = 7
+    reproducible = true          # false: the chip's generator cannot be seeded (checks are statistical)
+
 :func:`load_target` reads and checks one; :func:`builtin_targets` lists the
 shipped ones. Errors name the file and the key.
 """
@@ -71,7 +80,7 @@ from spikec.errors import SourceLocation, TargetError, did_you_mean
 from spikec.ir.files import read_text_limited
 
 __all__ = ["Target", "TargetError", "EventCosts", "load_target", "builtin_targets", "TARGET_FORMAT",
-           "RESET_MODES"]
+           "RESET_MODES", "NOISE_KINDS"]
 
 TARGET_FORMAT = "spikec-target"
 _VERSION = 1
@@ -85,6 +94,9 @@ _NUMBER_KEYS = ("weight_bits", "threshold_bits", "potential_bits", "decay_bits",
 _NEURON_KEYS = ("stochastic", "leak", "initial_potential", "linear_leak", "floor", "reset_mode")
 #: What a neuron's potential becomes after a spike: its ``reset`` ("value") or 0 ("zero").
 RESET_MODES = ("value", "zero")
+_NOISE_KEYS = ("kind", "bits", "exponent_min", "exponent_max", "reproducible")
+#: How a target's chip draws at random (``[noise] kind``); see :mod:`spikec.chip.noise`.
+NOISE_KINDS = ("membrane", "threshold", "stream")
 _COST_KEYS = ("synaptic_event", "neuron_update", "spike", "message", "hop", "step")
 #: A target file larger than this is refused before it is read (built-in ones are ~2 KB).
 MAX_TARGET_BYTES = 1 << 20
@@ -123,6 +135,12 @@ class Target:
     ``decay = 1`` gates onto a floor at 0, see :mod:`spikec.chip.linear_leak`) and
     ``reset_mode`` (``"value"``: ``V <- reset`` after a spike; ``"zero"``:
     the chip resets to 0 only).
+
+    Noise (``[noise]``, all ``None`` without one): ``noise_kind`` (one of
+    :data:`NOISE_KINDS`), ``noise_bits`` (random bits per draw),
+    ``noise_exponents`` (the scales ``2**e`` a membrane noise can take) and
+    ``noise_reproducible`` (whether the chip's generator can be seeded);
+    :mod:`spikec.chip.noise` maps ``p < 1`` neurons onto them.
     """
 
     name: str
@@ -156,6 +174,10 @@ class Target:
     energy: EventCosts = field(default_factory=EventCosts)
     latency: EventCosts = field(default_factory=EventCosts)
     sanafe_arch: str | None = None
+    noise_kind: str | None = None
+    noise_bits: int | None = None
+    noise_exponents: tuple[int, int] | None = None
+    noise_reproducible: bool = True
     source: str = "<builtin>"
 
     @property
@@ -180,7 +202,12 @@ class Target:
     def summary(self) -> dict[str, Any]:
         """The limits as a JSON-ready dict (``None`` = unlimited), for netlists and reports."""
         keys = _CHIP_KEYS + _NUMBER_KEYS + _NEURON_KEYS
-        return {"name": self.name, **{k: getattr(self, k) for k in keys}}
+        out: dict[str, Any] = {"name": self.name, **{k: getattr(self, k) for k in keys}}
+        if self.noise_kind is not None:
+            out["noise"] = {"kind": self.noise_kind, "bits": self.noise_bits,
+                            "exponents": list(self.noise_exponents) if self.noise_exponents else None,
+                            "reproducible": self.noise_reproducible}
+        return out
 
 
 def builtin_targets() -> list[str]:
@@ -262,7 +289,7 @@ def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
         raise TargetError(
             f"{source}: version: this spikec reads version {_VERSION}, got {_shown(doc.get('version'))}")
     known = {"format", "version", "name", "description", "chip", "numbers", "neuron", "energy",
-             "latency", "sanafe"}
+             "latency", "sanafe", "noise"}
     _no_unknown(doc, known, source, "top level")
     name = doc.get("name")
     if not isinstance(name, str) or not name:
@@ -317,10 +344,48 @@ def _target_from_doc(doc: dict[str, Any], source: str) -> Target:
             raise TargetError(
                 f"{source}: sanafe.arch: expected 'loihi' or 'truenorth', got {_shown(table['arch'])}")
         values["sanafe_arch"] = table["arch"]
+    values.update(_noise(_table(doc, "noise", source), source))
     target = Target(**values)
     if target.delay_max is not None and target.delay_max < max(target.delay_min, 1):
         raise TargetError(f"{source}: chip.delay_max ({target.delay_max}) is below delay_min")
     return target
+
+
+def _noise(table: dict[str, Any], source: str) -> dict[str, Any]:
+    """The ``[noise]`` table's fields of :class:`Target` (none for an absent or empty table)."""
+    _no_unknown(table, set(_NOISE_KEYS), source, "noise")
+    if not table:
+        return {}
+    kind = table.get("kind")
+    if kind not in NOISE_KINDS:
+        raise TargetError(f"{source}: noise.kind: expected one of {', '.join(map(repr, NOISE_KINDS))},"
+                          f" got {_shown(kind)}")
+    ints: dict[str, int] = {}
+    for key, low, high in (("bits", 1, 31), ("exponent_min", -31, 31), ("exponent_max", -31, 31)):
+        if key not in table:
+            continue
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise TargetError(f"{source}: noise.{key}: expected an integer from {low} to {high},"
+                              f" got {_shown(value)}")
+        ints[key] = value
+    if "bits" not in ints:
+        raise TargetError(f"{source}: noise.bits: a [noise] table must say how many random bits a draw has")
+    has_exp = "exponent_min" in ints or "exponent_max" in ints
+    if has_exp and kind != "membrane":
+        raise TargetError(f"{source}: noise.exponent_min/exponent_max: only a \"membrane\" noise has a"
+                          f" scale, not {kind!r}")
+    exponents = None
+    if kind == "membrane":
+        exponents = (ints.get("exponent_min", 0), ints.get("exponent_max", 0))
+        if exponents[0] > exponents[1]:
+            raise TargetError(f"{source}: noise.exponent_max ({exponents[1]}) is below exponent_min"
+                              f" ({exponents[0]})")
+    reproducible = table.get("reproducible", True)
+    if not isinstance(reproducible, bool):
+        raise TargetError(f"{source}: noise.reproducible: expected true or false, got {_shown(reproducible)}")
+    return {"noise_kind": kind, "noise_bits": ints["bits"], "noise_exponents": exponents,
+            "noise_reproducible": reproducible}
 
 
 def _table(doc: dict[str, Any], key: str, source: str) -> dict[str, Any]:

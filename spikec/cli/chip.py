@@ -36,6 +36,14 @@ def _compile(args: argparse.Namespace, keep_source: bool = True, sanafe: bool = 
         raise TargetError(f"--target {args.target}: target '{target.name}' has no SANA-FE architecture;"
                           f" spikec run takes {', '.join(SANAFE_TARGETS)} or a .toml file with [sanafe] arch")
     passes = parse_pipeline(args.passes) if args.passes is not None else None
+    bound = getattr(args, "max_p_error", None)
+    if bound is not None:  # the noise-map pass's option, unless the pipeline sets it
+        from spikec.passes import default_pipeline
+
+        passes = passes if passes is not None else default_pipeline(target)
+        for p in passes:
+            if p.name == "noise-map" and getattr(p, "max_p_error", 0.0) < 0.0:
+                p.max_p_error = bound  # type: ignore[attr-defined]
     net = open_file(args)
     timings: list[Any] = []
     print_ir = sys.stderr if args.print_ir_after_all else None
@@ -166,15 +174,31 @@ def cmd_solve(args: argparse.Namespace, out: TextIO) -> int:
         check_output(path, flag)
     report.check_outputs(args.csv, args.npz, args.plot)
     net = open_file(args)
+    if args.convergence:
+        from spikec.cli.convergence import cmd_convergence
+
+        return cmd_convergence(args, net, out)
+    from spikec.chip.target import load_target
+
+    target = None if args.target == "none" else load_target(args.target)  # a bad --target: before the run
     progress = not args.quiet and not args.json and sys.stderr.isatty()
     from spikec.backends.ensemble import open_client
 
     with open_client(args.workers, args.scheduler) as client:
         sol = solve(net, args.field, trials=args.trials, seed=args.seed, trial_offset=args.trial_offset,
                     progress=progress, client=client)
+    cost: Any = None
+    if target is not None:
+        from spikec.backends.diffusion import walker_step_cost
+        from spikec.errors import SpikecError
+
+        try:
+            cost = walker_step_cost(sol, net, target)
+        except SpikecError as err:  # too big to count or to place: the solve still reports
+            cost = err.message
     refs = report.references(sol.problem)
     text = io.StringIO()
-    summary = report.report(sol, refs, text, f"{args.file}: ")
+    summary = report.report(sol, refs, text, f"{args.file}: ", cost=cost)
     for path, writer in ((args.csv, report.write_csv), (args.npz, report.write_npz),
                          (args.plot, report.plot)):
         if path:

@@ -54,6 +54,18 @@ def fraction(text: str) -> float:
     return value
 
 
+def _walker_list(text: str) -> list[int]:
+    """An argparse type: two or more distinct walker counts >= 1, comma-separated."""
+    read = count(1)
+    try:
+        values = [read(part) for part in text.split(",") if part.strip()]
+    except argparse.ArgumentTypeError as err:
+        raise argparse.ArgumentTypeError(f"walker counts: {err}") from None
+    if len(set(values)) < 2:
+        raise argparse.ArgumentTypeError(f"expected two or more distinct walker counts, got {text!r}")
+    return sorted(set(values))
+
+
 class _Formatter(argparse.HelpFormatter):
     """Fills in the list of passes only when help is printed (reading the registry
     imports every pass)."""
@@ -196,6 +208,9 @@ def _add_chip_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
                        f" (merge-synapses{{drop_zero=false}}); default: the target's. Passes: {_PASSES}")
         p.add_argument("--exact", action="store_true",
                        help="refuse (rather than report) anything that could change a spike")
+        p.add_argument("--max-p-error", type=fraction, default=None, metavar="E",
+                       help="refuse a stochastic neuron whose firing probability on the target's noise"
+                       " differs from its p by more than E (default: report it)")
         p.add_argument("--keep", action="append", default=None, metavar="NAME",
                        help="a neuron whose spikes must be kept (repeatable). Replaces the default,"
                        " the probed neurons: a probe on a neuron not kept may be removed, with a note")
@@ -233,6 +248,14 @@ def _add_chip_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     solve.add_argument("--npz", metavar="OUT.npz", help="write every trial's counts and the references")
     solve.add_argument("--plot", metavar="OUT.png", help="draw the field next to the exact solution")
     solve.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    solve.add_argument("--target", default="loihi", metavar="T",
+                       help="the target whose energy model prices the run (its cost lines; a built-in"
+                       " target or a .toml file; default loihi); 'none' skips the measurement")
+    solve.add_argument("--convergence", action="store_true",
+                       help="instead of one run, sweep walker counts: the error against the exact chain"
+                       " mean for each, the fitted slope, and with --plot the log-log plot with 1/sqrt(M)")
+    solve.add_argument("--convergence-walkers", type=_walker_list, default=None, metavar="M,M,...",
+                       help="the walker counts of --convergence (default 10,46,215,1000)")
     _add_dask(solve)
     solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

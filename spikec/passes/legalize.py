@@ -3,6 +3,7 @@ range and fan-out/fan-in limits, exactly or not at all (number formats are
 :mod:`spikec.passes.quantize`).
 
 - ``check-features`` refuses neurons the target cannot run (stochastic,
+  unless the target's ``[noise]`` runs them, :mod:`spikec.chip.noise`;
   leaky, with an initial potential, a reset other than 0 on a reset-to-zero
   chip) after the exact rewrites that remove the need: a stochastic neuron
   that never fires becomes deterministic, and a leak that never acts (every
@@ -362,6 +363,18 @@ class CheckFeatures(Pass):
         stochastic = neuron & (net.p < 1.0)
         if not target.stochastic and stochastic.any():
             firing = stochastic & ~silent_mask(net)
+            if firing.any() and target.noise_kind is not None:
+                # Neurons the target's noise runs ('noise-map' mapped them) are accepted.
+                from spikec.chip.noise import unmappable
+
+                bad = unmappable(net, target, np.flatnonzero(firing))
+                if bad is not None:
+                    i, why = bad
+                    raise CompileError(f"neuron '{net.name_of(i)}': target '{target.name}' cannot run this"
+                                       f" stochastic neuron (p = {float(net.p[i]):g}) on its noise: {why}",
+                                       net.location_of(i))
+                firing = np.zeros_like(firing)
+                stochastic = stochastic & silent_mask(net)
             if firing.any():
                 i = int(np.flatnonzero(firing)[0])
                 raise CompileError(

@@ -1,0 +1,229 @@
+"""Chip noise: how a target makes a neuron fire at random, and the firing probability it realises.
+
+spikec's stochastic neuron fires, once its potential ``U`` reaches the
+threshold ``θ``, with probability ``p`` (one uniform draw per step). Chips
+draw differently (a target's ``[noise]`` table, :mod:`spikec.chip.target`):
+
+``threshold`` (TrueNorth's stochastic threshold): fire when
+``s U + r >= T``, ``r`` uniform on ``0 .. 2**k - 1`` (``PRNG & mask``), a
+fresh value each step used for the comparison only.
+
+``membrane`` (Loihi's compartment noise): ``r`` (uniform, ``k`` bits, with
+an offset) is added to the potential before the comparison. For a neuron
+that clears its potential every step (``decay = 1``) that is the same test;
+a neuron that keeps its potential would keep the noise too, so only decay-1
+neurons map.
+
+``stream`` (SANA-FE's noise file): the chip adds whatever value the file
+holds. spikec writes it from its own draws (0 when the uniform is below
+``p``, a value that keeps the neuron under threshold otherwise), so the
+chip fires with exactly ``p``: only decay-1 neurons, and the spread of
+potentials over threshold must fit the ``k`` bits.
+
+**Realised probability** (``threshold`` and ``membrane``). Scale the neuron
+to its smallest integers (as ``quantize`` does: positive scaling never
+changes spikes); let ``g`` be the gap from the highest reachable potential
+below ``θ`` to ``θ`` (the bound analyses give the range ``[low, high]``, so
+``g = max(1, θ - high)``). With ``a = round(p 2**k)`` levels, an integer
+chip scale ``s >= a / g`` and ``T = s θ + 2**k - a``:
+
+- below threshold ``s U + r <= s (θ - g) + 2**k - 1 < T``: never fires;
+- at ``U = θ + d`` (``d >= 0``) it fires for ``min(2**k, a + s d)`` of the
+  ``2**k`` values of ``r``: ``q(θ) = a / 2**k``, and more above.
+
+So a neuron with one reachable potential over threshold (the random-walk
+routing gates) realises ``a / 2**k``, exact iff ``p 2**k`` is an integer;
+with several, ``q`` grows with ``U`` (``spikec.passes.noise`` rewrites
+decay-1 ones into a gate and a one-input stochastic relay instead). When
+``s`` times the weights does not fit the target's weight bits, fewer levels
+are used (a shorter mask on ``threshold`` chips, ``a`` capped at ``s g`` on
+``membrane`` ones) and the error grows; :func:`plan_noise` reports it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from spikec.chip.target import Target
+from spikec.ir.analysis import (
+    drive_bounds_all,
+    in_synapses,
+    integer_scales,
+    potential_bounds_all,
+    scaled_values,
+)
+from spikec.ir.network import Network
+
+__all__ = ["NoisePlan", "plan_noise", "levels", "fire_probability", "unmappable", "noise_registers"]
+
+
+@dataclass
+class NoisePlan:
+    """How each stochastic neuron maps onto a target's noise (arrays over ``idx``).
+
+    ``theta``, ``low``, ``high``: threshold and reachable potentials at the neuron's integer
+    scale (``high`` may be ``inf``); ``gap``: ``θ`` minus the highest potential below it;
+    ``bits``: the random bits used (``k``, per neuron: a mask may be shortened); ``levels``:
+    ``a`` (``-1`` for a ``stream``); ``scale``: the chip's factor ``s``; ``realised``: the
+    probability at ``U = θ``; ``top``: at ``U = high``; ``error``: the largest
+    ``|q(U) - p|`` over the reachable ``U >= θ``; ``problem``: why a neuron cannot map
+    (``None`` where it can)."""
+
+    kind: str
+    idx: np.ndarray
+    p: np.ndarray
+    theta: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    gap: np.ndarray
+    bits: np.ndarray
+    levels: np.ndarray
+    scale: np.ndarray
+    realised: np.ndarray
+    top: np.ndarray
+    error: np.ndarray
+    problem: list[str | None]
+
+    @property
+    def multi(self) -> np.ndarray:
+        """Mask: more than one reachable potential over threshold."""
+        return np.asarray(self.high > self.theta)
+
+
+def levels(p: np.ndarray, bits: np.ndarray | int) -> np.ndarray:
+    """``a = round(p 2**bits)`` (halves up), as int64: the draws out of ``2**bits`` that fire."""
+    return np.floor(np.ldexp(np.asarray(p, dtype=np.float64), np.asarray(bits, dtype=np.int32)) + 0.5
+                    ).astype(np.int64)
+
+
+def fire_probability(a: np.ndarray | int, s: np.ndarray | int, above: np.ndarray | float,
+                     bits: np.ndarray | int) -> np.ndarray:
+    """``q = min(2**bits, a + s d) / 2**bits`` at ``d = above`` (``U - θ >= 0``; ``inf`` gives 1)."""
+    full = np.ldexp(1.0, np.asarray(bits, dtype=np.int32))
+    with np.errstate(invalid="ignore"):
+        count = np.minimum(full, np.asarray(a, dtype=np.float64) + np.asarray(s) * np.asarray(above, float))
+    return np.asarray(np.where(np.isnan(count), full, count) / full)
+
+
+def _integer_scale(net: Network, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(odd, low)`` of :func:`~spikec.ir.analysis.integer_scales` over every neuron, from the
+    values ``quantize`` scales (incoming weights, threshold, reset, bias, v0), and the largest
+    scaled incoming ``|weight|`` of each neuron of ``idx``."""
+    n = len(net)
+    order, indptr = in_synapses(net)
+    post = net.post[order].astype(np.int64)
+    params = [net.threshold[idx], net.reset[idx], net.bias[idx], net.v0[idx]]
+    groups = np.concatenate([post, np.tile(idx, 4)])
+    odd, low = integer_scales(groups, np.concatenate([net.weight[order], *params]), n)
+    w = np.abs(scaled_values(net.weight[order], odd[post], low[post]))
+    wmax = np.zeros(n)
+    np.maximum.at(wmax, post, w)
+    return odd, low, wmax[idx]
+
+
+def _scaled(x: np.ndarray, odd: np.ndarray, low: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(x)
+    out = np.array(x, dtype=np.float64)
+    out[finite] = scaled_values(x[finite], odd[finite], low[finite])
+    return out
+
+
+def plan_noise(net: Network, target: Target, idx: np.ndarray) -> NoisePlan:
+    """The mapping of the stochastic neurons ``idx`` onto ``target``'s noise (see the module
+    docstring); neurons that cannot map get their ``problem``."""
+    kind, k = target.noise_kind, target.noise_bits
+    if kind is None or k is None:
+        raise ValueError(f"target '{target.name}' has no [noise] table")
+    idx = np.asarray(idx, dtype=np.int64)
+    odd_all, low_all, wmax = _integer_scale(net, idx)
+    odd, lowexp = odd_all[idx], low_all[idx]
+    dmax, dmin = drive_bounds_all(net)
+    lo, hi = potential_bounds_all(net, dmax[idx], dmin[idx], idx)
+    theta = scaled_values(net.threshold[idx], odd, lowexp)
+    lo, hi = _scaled(lo, odd, lowexp), _scaled(hi, odd, lowexp)
+    p = np.array(net.p[idx], dtype=np.float64)
+    gap = np.where(lo < theta, np.maximum(1.0, theta - hi), np.inf)
+    decay = net.decay[idx]
+    bits = np.full(len(idx), k, dtype=np.int64)
+    problem: list[str | None] = [None] * len(idx)
+    if kind == "stream":
+        a = np.full(len(idx), -1, dtype=np.int64)
+        s = np.ones(len(idx), dtype=np.int64)
+        realised, top, error = p.copy(), p.copy(), np.zeros(len(idx))
+        spread = hi - theta + 1
+        for j in np.flatnonzero((decay != 1.0) | ~(spread <= 2.0**k)).tolist():
+            problem[j] = (_persists(float(decay[j])) if decay[j] != 1.0 else
+                          f"its potential over threshold spans {spread[j]:g} values at integer scale, more"
+                          f" than the {k}-bit noise can push back under it")
+        return NoisePlan(kind, idx, p, theta, lo, hi, gap, bits, a, s, realised, top, error, problem)
+    whi = target.int_range(target.weight_bits)[1]
+    room = np.where(wmax > 0, np.floor(whi / np.maximum(wmax, 1e-300)), np.inf)  # largest s that fits
+    finite_gap = np.where(np.isfinite(gap), gap, 1.0)
+    if kind == "threshold":
+        # The mask width (<= k) with the least error at U = θ among those whose scale fits.
+        best_a, best_bits, best_err = levels(p, k), bits.copy(), np.full(len(idx), np.inf)
+        for kk in range(k, 0, -1):
+            a_k = levels(p, kk)
+            fits = np.ceil(a_k / finite_gap) <= room
+            err = np.abs(a_k / 2.0**kk - p)
+            better = fits & (err < best_err)
+            best_a, best_bits, best_err = (np.where(better, a_k, best_a), np.where(better, kk, best_bits),
+                                           np.where(better, err, best_err))
+        nothing = ~np.isfinite(best_err)  # no width fits: cap the levels at what the scale allows
+        a = np.where(nothing, np.minimum(levels(p, k), np.floor(room) * finite_gap), best_a).astype(np.int64)
+        bits = best_bits.astype(np.int64)
+    else:
+        a = np.minimum(levels(p, k), np.maximum(room, 0) * finite_gap).astype(np.int64)
+    s = np.maximum(1, np.ceil(a / finite_gap)).astype(np.int64)
+    realised = fire_probability(a, s, 0.0, bits)
+    top = fire_probability(a, s, hi - theta, bits)
+    error = np.maximum(np.abs(realised - p), np.abs(top - p))
+    if kind == "membrane":
+        for j in np.flatnonzero(decay != 1.0).tolist():
+            problem[j] = _persists(float(decay[j]))
+    else:
+        for j in np.flatnonzero((decay != 1.0) & (decay != 0.0)).tolist():
+            problem[j] = (f"decay {float(decay[j]):g} leaves fractional potentials; a stochastic threshold"
+                          " maps decay 0 and decay 1 neurons only")
+    return NoisePlan(kind, idx, p, theta, lo, hi, gap, bits, a, s, realised, top, error, problem)
+
+
+def _persists(decay: float) -> str:
+    return (f"decay {decay:g}: noise added to the potential stays in a neuron that does not clear it every"
+            " step; only decay-1 stochastic neurons map onto membrane noise")
+
+
+def unmappable(net: Network, target: Target, idx: np.ndarray) -> tuple[int, str] | None:
+    """The first neuron of ``idx`` (network order) ``target``'s noise cannot run, with the
+    reason, or ``None``. Without a ``[noise]`` table every neuron is unmappable."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if not len(idx):
+        return None
+    if target.noise_kind is None:
+        return int(idx[0]), f"target '{target.name}' has no noise ([noise] table)"
+    plan = plan_noise(net, target, idx)
+    for j, why in enumerate(plan.problem):
+        if why is not None:
+            return int(idx[j]), why
+    return None
+
+
+def noise_registers(net: Network, target: Target, idx: np.ndarray) -> list[dict[str, int | float]]:
+    """Each stochastic neuron's noise registers, as a netlist carries them: the chip's scale
+    ``s`` of the neuron's integers, the random ``bits`` and, on ``threshold``/``membrane``
+    chips, the noise threshold offset ``t = 2**bits - a`` (the chip fires when
+    ``s U + r >= s θ + t``), with the realised probability at threshold."""
+    plan = plan_noise(net, target, idx)
+    out: list[dict[str, int | float]] = []
+    for j in range(len(plan.idx)):
+        row: dict[str, int | float] = {"bits": int(plan.bits[j]), "scale": int(plan.scale[j]),
+                                       "p": float(plan.realised[j])}
+        if plan.kind != "stream":
+            row["offset"] = int(2 ** int(plan.bits[j]) - plan.levels[j])
+        else:
+            row["push"] = int(-(plan.high[j] - plan.theta[j] + 1)) if math.isfinite(plan.high[j]) else 0
+        out.append(row)
+    return out
