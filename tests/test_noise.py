@@ -163,3 +163,17 @@ def test_sanafe_loihi_noise_stream_reproduces_spikecs_simulator(example: str, st
     assert sum(int(v.sum()) for v in got.spikes.values()) > 0
     for name, spikes in got.spikes.items():
         assert (ref.spikes[name][0] == spikes[0]).all(), name
+
+
+def test_cli_run_compares_a_stochastic_circuit_on_its_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sanafe")
+    from spikec.cli import main
+
+    code = main(["run", "examples/stochastic.spk", "--target", "sanafe-loihi", "--steps", "40", "--seed", "5",
+                 "--compare", "--json"])
+    doc = __import__("json").loads(capsys.readouterr().out)
+    assert code == 0 and doc["differs"] == []
+    # the relay's spikes are those of spikec's simulator of the compiled network on seed 5
+    out, _ = compile_for_target(spikec.load("examples/stochastic.spk"), load_target("sanafe-loihi"))
+    ref = spikec.simulate(out, 40, seed=5, record=["relay"])
+    assert doc["spikes"]["relay"] == np.flatnonzero(ref.spikes["relay"][0]).tolist()

@@ -128,7 +128,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     inputs = parse_inputs(args.input)
     source, net, ctx = _compile(args, sanafe=True)
     warn_late_inputs(inputs, args.steps)
-    result = run_sanafe(net, ctx.placement, ctx.target, args.steps, inputs)
+    result = run_sanafe(net, ctx.placement, ctx.target, args.steps, inputs, seed=args.seed)
     names = [n for n in source.names() if n in result.spikes]
     if source.probes:
         probed = {n for p in source.probes for n in p.neurons}
@@ -141,7 +141,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     if args.compare:
         from spikec.backends.simulator import simulate
 
-        ref = simulate(source, args.steps, inputs=inputs, record=names)
+        # A stochastic circuit runs in SANA-FE on noise drawn from spikec's streams for the
+        # compiled network (its realised probabilities), so that is the network to compare with.
+        stochastic = bool((net.p < 1.0).any())
+        ref = simulate(net if stochastic else source, args.steps, inputs=inputs, record=names,
+                       seed=args.seed)
         doc["differs"] = [n for n in names if not (ref.spikes[n][0] == result.spikes[n][0]).all()]
     if args.json:
         out.write(json.dumps(doc) + "\n")
