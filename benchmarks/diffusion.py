@@ -13,9 +13,12 @@
    slope uses the W whose error is at least 3x the floor.
 2. Throughput. Walker steps per second of the spiking simulation (numba
    engine) against a direct numpy Monte Carlo of the same chain
-   (multinomial moves per node, vectorized over trials), and the synaptic
-   events per walker step with a Loihi-like energy estimate
-   (spikec/targets/loihi.toml: 35.5 pJ per synaptic event, 69.3 pJ per spike).
+   (multinomial moves per node, vectorized over trials), and the cost per
+   walker step on the Loihi target by its energy model
+   (spikec.backends.diffusion.walker_step_cost, the figure `spikec solve`
+   prints: every trial counted up to its last model step; spikes 69.3 pJ,
+   synaptic events 35.5 pJ, neuron updates 72.8 pJ each, from
+   spikec/chip/targets/loihi.toml).
 """
 
 from __future__ import annotations
@@ -25,13 +28,10 @@ import time
 
 import numpy as np
 
-from spikec.backends.diffusion import solve
+from spikec.backends.diffusion import solve, walker_step_cost
 from spikec.circuits.diffusion import density_resources, diffusion_network
 from spikec.diffusion import Problem, chain_counts, problem_from_params
 from spikec.diffusion.reference import finite_difference, heat_kernel, l2_error
-
-SYNAPTIC_EVENT_J = 35.5e-12
-SPIKE_J = 69.3e-12
 
 
 def heat(walkers: int, steps: int) -> Problem:
@@ -70,25 +70,27 @@ def convergence(decades: list[int], steps: int, budget: int) -> None:
 
 
 def throughput(walkers: list[int], steps: int, trials: int) -> None:
-    print("\n2. Throughput: walker steps per second, spiking circuit vs numpy Monte Carlo of the chain\n")
+    print("\n2. Throughput: walker steps per second, spiking circuit vs numpy Monte Carlo of the chain;"
+          " cost per walker step on loihi (its energy model, every trial up to its last model step)\n")
     print(f"   {'walkers':>9} {'trials':>6} {'spiking w-steps/s':>18} {'numpy w-steps/s':>16}"
-          f" {'neural steps/model step':>24} {'syn. events/w-step':>19} {'pJ/w-step':>10}")
+          f" {'neural steps/model step':>24} {'spikes':>7} {'syn. events':>12} {'neuron updates':>15}"
+          f" {'pJ/w-step':>10}")
     for w in walkers:
         p = heat(w, steps)
         net = diffusion_network(p)
-        solve(net, trials=1, seed=0)  # compile the kernel outside the timing
+        solve(net, trials=1, seed=0, engine="numba")  # compile the kernel outside the timing
         t0 = time.perf_counter()
-        sol = solve(net, trials=trials, seed=2, exact_events=trials == 1, engine="numba")
+        sol = solve(net, trials=trials, seed=2, engine="numba")
         spiking = time.perf_counter() - t0
         ws = sol.walker_steps()
         t0 = time.perf_counter()
         chain_counts(p, trials, seed=2)
         direct = time.perf_counter() - t0
-        events = sol.synaptic_events / ws
-        energy = (sol.synaptic_events * SYNAPTIC_EVENT_J + sol.spikes * SPIKE_J) / ws * 1e12
+        per = walker_step_cost(sol, net, "loihi")["per_walker_step"]
         per_step = float(np.mean(sol.neural_steps)) / p.steps
         print(f"   {w:9,d} {trials:6d} {ws / spiking:18,.0f} {ws / direct:16,.0f} {per_step:24.1f}"
-              f" {events:19.1f} {energy:10.0f}")
+              f" {per['spikes']:7.2f} {per['synaptic_events']:12.2f} {per['neuron_updates']:15.1f}"
+              f" {per['energy'] * 1e12:10.0f}")
     r = density_resources(heat(1, 1))
     print(f"\n   circuit: {r['neurons_per_node']:.2f} neurons and {r['synapses_per_node']:.1f} synapses"
           f" per node (21 nodes, 2 supervisors); a model step takes {r['neural_steps_per_model_step']}"

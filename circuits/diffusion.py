@@ -199,10 +199,16 @@ def build_density(builder: Any, problem: Problem | Chain) -> Readout:
     if table_steps is not None:
         _table_sources(builder, problem, done, c, table_steps)
     base = getattr(builder, "prefix", "")
+    lost = np.flatnonzero(dest < 0)
+    # a node's loss is its first gate: it fires one step after the release (the release is in the
+    # window of the walker's model step; the gate's spike may land on the next window's first step)
+    assert not np.any(gpos[lost]), "a loss gate must come first at its node"
     return Readout(
         clocks=(f"{base}done[0]", f"{base}done[1]"),
         counted=tuple(f"{base}g{b}[{i}]" for b in (0, 1) for i in range(n)), nodes=tuple(list(range(n)) * 2),
         shape=problem.shape, steps_hint=_density_steps_hint(problem, d1),
+        lost=tuple(f"{base}r{b}[{j}]" for b in (0, 1) for j in lost.tolist()),
+        lost_nodes=tuple(gnode[lost].tolist()) * 2,
     )
 
 

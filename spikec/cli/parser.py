@@ -255,7 +255,8 @@ def _add_chip_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
                        help="instead of one run, sweep walker counts: the error against the exact chain"
                        " mean for each, the fitted slope, and with --plot the log-log plot with 1/sqrt(M)")
     solve.add_argument("--convergence-walkers", type=_walker_list, default=None, metavar="M,M,...",
-                       help="the walker counts of --convergence (default 10,46,215,1000)")
+                       help="the walker counts of --convergence (default 10,46,215,1000 for a point source;"
+                       " else 1, 3, 10 and 30 times the problem's walkers and sources)")
     _add_dask(solve)
     solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -263,6 +264,10 @@ def _add_chip_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     add_pipeline(run, SANAFE_TARGETS)
     run.add_argument("--steps", type=count(1), required=True, help="number of time steps")
     _add_inputs(run)
+    run.add_argument("--seed", type=count(0), default=0,
+                     help="the random streams of stochastic neurons and Poisson inputs (trial 0)")
     run.add_argument("--compare", action="store_true",
-                     help="also simulate the source network with spikec and compare spikes")
+                     help="also simulate with spikec and compare spikes: the source network, or for a"
+                     " stochastic one the compiled network (its realised probabilities) on the same"
+                     " streams")
     run.add_argument("--json", action="store_true", help="print one JSON object")

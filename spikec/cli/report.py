@@ -22,7 +22,8 @@ import numpy as np
 from spikec.diffusion.problem import DiffusionError, Problem
 from spikec.errors import SpikecError
 
-__all__ = ["references", "report", "write_csv", "write_npz", "plot", "check_outputs"]
+__all__ = ["references", "report", "cost_lines", "node_coordinates", "write_csv", "write_npz", "plot",
+           "save_figure", "check_outputs"]
 
 _BARS = " ▁▂▃▄▅▆▇█"
 
@@ -50,8 +51,10 @@ def _spark(values: np.ndarray, top: float) -> str:
     return "".join(_BARS[i] for i in levels)
 
 
-def report(sol: Any, refs: dict[str, np.ndarray], out: TextIO, source: str = "") -> dict[str, Any]:
-    """Print the per-step table; return a JSON-ready summary."""
+def report(sol: Any, refs: dict[str, np.ndarray], out: TextIO, source: str = "",
+           cost: dict[str, Any] | str | None = None) -> dict[str, Any]:
+    """Print the per-step table; return a JSON-ready summary. ``cost`` is the run's price on a
+    target (:func:`spikec.backends.diffusion.walker_step_cost`), or why it was not measured."""
     from spikec.backends.diffusion import resources
     from spikec.diffusion import reference as ref
 
@@ -68,8 +71,8 @@ def report(sol: Any, refs: dict[str, np.ndarray], out: TextIO, source: str = "")
         f" {sol.trials} trial{'s' if sol.trials != 1 else ''}, seed {sol.seed}\n")
     out.write(
         f"ran {sol.simulated_steps:,} neural steps in {sol.seconds:.2f} s;"
-        f" {res['neural_steps_per_model_step']:.1f} neural steps per model step,"
-        f" {res['synaptic_events_per_walker_step']:.1f} synaptic events per walker step\n\n")
+        f" {res['neural_steps_per_model_step']:.1f} neural steps per model step\n")
+    out.write(cost_lines(cost) + "\n")
     heat = "L2 vs heat kernel" if err_heat is not None else ""
     out.write(f" step  {'time':>9}  {'walkers':>9}  {'L2 vs chain':>11}  {heat:>17}  field\n")
     rows = list(range(p.steps + 1))
@@ -86,12 +89,34 @@ def report(sol: Any, refs: dict[str, np.ndarray], out: TextIO, source: str = "")
     out.write("(field: mean walkers per node, each row scaled to its own maximum)\n")
     if floor is not None:
         out.write(f"\ndiscretization floor (chain mean vs heat kernel) at the last step: {floor[-1]:.4g}\n")
+    from spikec.cli.report_exits import exits_report
+
     return {
+        **exits_report(sol, out),
         "problem": p.to_dict(), "trials": sol.trials, "seed": sol.seed,
-        "resources": res, "neural_steps": sol.neural_steps.tolist(),
+        "resources": res, "cost": cost if isinstance(cost, dict) else None,
+        "neural_steps": sol.neural_steps.tolist(),
         "mean": mean.tolist(), "l2_vs_chain": err_chain.tolist(),
         "l2_vs_heat_kernel": None if err_heat is None else err_heat.tolist(),
     }
+
+
+def cost_lines(cost: dict[str, Any] | str | None) -> str:
+    """The cost lines of the report: per walker step, the spikes, synaptic events, neuron
+    updates, messages and hops the target's energy model charges, and the energy."""
+    if cost is None:
+        return ""
+    if isinstance(cost, str):
+        return f"energy: not measured ({cost})\n"
+    per = cost["per_walker_step"]
+    parts = per["energy_breakdown"]
+    total = per["energy"] or 1.0
+    share = ", ".join(f"{k.replace('_', ' ')} {100 * v / total:.0f}%" for k, v in parts.items() if v)
+    return (f"cost on {cost['target']} ({cost['cores']} core{'s' if cost['cores'] != 1 else ''}; its energy"
+            " model; every trial counted up to its last model step), per walker step:\n"
+            f"  {per['spikes']:.3g} spikes, {per['synaptic_events']:.3g} synaptic events,"
+            f" {per['neuron_updates']:.3g} neuron updates, {per['messages']:.3g} messages,"
+            f" {per['hops']:.3g} hops: {per['energy'] * 1e12:,.0f} pJ ({share})\n")
 
 
 def _atomic(path: str, data: bytes) -> None:
@@ -103,32 +128,56 @@ def _atomic(path: str, data: bytes) -> None:
         raise SpikecError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def node_coordinates(problem: Any) -> tuple[list[str], np.ndarray]:
+    """Column names and values (nodes in C order, one row each) of the node coordinates: x (and
+    y) of a regular mesh; for a chain its node index, then ``Chain.coords`` (x, y, z, then c3,
+    c4, ...) when it has them."""
+    from spikec.diffusion.chain import Chain
+
+    if not isinstance(problem, Chain):
+        grids = np.meshgrid(*problem.positions(), indexing="ij")
+        return ["x", "y", "z"][: problem.ndim], np.stack([g.reshape(-1) for g in grids], axis=1)
+    index = np.arange(problem.nodes, dtype=float)[:, None]
+    if problem.coords is None:
+        return ["node"], index
+    d = problem.coords.shape[1]
+    names = ["x", "y", "z"][:d] + [f"c{i}" for i in range(3, d)]
+    return ["node", *names], np.hstack([index, problem.coords])
+
+
 def write_csv(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
-    """One row per model step and node: coordinates, mean walkers, concentration, references."""
+    """One row per model step and node: step, time, the node's coordinates
+    (:func:`node_coordinates`), mean walkers, concentration, references."""
     p: Problem = sol.problem
     mean = sol.mean()
-    grids = np.meshgrid(*p.positions(), indexing="ij")
     names = list(refs)
+    coord_names, coords = node_coordinates(p)
+    n, steps = p.nodes, p.steps + 1
+    columns = [np.repeat(np.arange(steps), n), np.repeat(p.times(), n),
+               *[np.tile(coords[:, j], steps) for j in range(coords.shape[1])],
+               mean.reshape(-1), p.concentration(mean).reshape(-1),
+               *[np.asarray(refs[k], dtype=float).reshape(-1) for k in names]]
+    table = np.column_stack(columns)
     buf = io.StringIO()
-    axes = ["x", "y"][: p.ndim]
-    buf.write(",".join(["step", "time", *axes, "walkers_mean", "concentration", *names]) + "\n")
-    conc = p.concentration(mean)
-    for m in range(p.steps + 1):
-        for idx in np.ndindex(*p.shape):
-            coords = [f"{g[idx]:.12g}" for g in grids]
-            vals = [f"{refs[n][m][idx]:.12g}" for n in names]
-            buf.write(",".join([str(m), f"{m * p.dt:.12g}", *coords, f"{mean[m][idx]:.12g}",
-                                f"{conc[m][idx]:.12g}", *vals]) + "\n")
+    buf.write(",".join(["step", "time", *coord_names, "walkers_mean", "concentration", *names]) + "\n")
+    np.savetxt(buf, table, fmt=["%d"] + ["%.12g"] * (table.shape[1] - 1), delimiter=",")
     _atomic(path, buf.getvalue().encode())
 
 
 def write_npz(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
     """Every trial's counts (trials, steps + 1, *shape), their mean, the references,
-    times, node positions and the problem (JSON)."""
+    times, node positions (``x0``, ``x1``: the mesh axes, or a chain's node index), the node
+    coordinates (``coords``: one row per node in C order, columns ``coord_names``; a chain's
+    ``grid`` when it has one) and the problem (JSON)."""
     p: Problem = sol.problem
     buf = io.BytesIO()
     arrays: dict[str, Any] = {f"ref_{k}": v for k, v in refs.items()}
     arrays.update({f"x{i}": x for i, x in enumerate(p.positions())})
+    coord_names, coords = node_coordinates(p)
+    arrays.update(coords=coords, coord_names=np.array(coord_names))
+    grid = getattr(p, "grid", None)
+    if grid is not None:
+        arrays["grid"] = np.array(grid, dtype=np.int64)
     arrays.update(counts=sol.counts, mean=sol.mean(), times=p.times(), neural_steps=sol.neural_steps,
                   problem=np.array(json.dumps(p.to_dict())))
     np.savez_compressed(buf, **arrays)
@@ -164,54 +213,21 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot(path: str, sol: Any, refs: dict[str, np.ndarray]) -> None:
-    """Draw the spiking field next to the exact one (PNG, SVG or PDF by extension)."""
-    ext_name = _image_format(path)
-    plt = _pyplot()
-    from spikec.diffusion import reference as ref
+def plot(path: str, sol: Any, refs: dict[str, np.ndarray]) -> Any:
+    """Draw the spiking field next to the exact one and the errors over time
+    (:func:`spikec.cli.solve_figures.field_figure`) to ``path`` (PNG, SVG or PDF by
+    extension); returns the figure."""
+    from spikec.cli.solve_figures import field_figure
 
-    p: Problem = sol.problem
-    conc = p.concentration(sol.mean())
-    exact_key = "heat_kernel" if "heat_kernel" in refs else "chain"
-    exact = p.concentration(refs[exact_key])
-    chain = p.concentration(refs["chain"])
-    label = "heat kernel" if exact_key == "heat_kernel" else "exact chain mean"
-    if p.ndim == 1:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-        x = p.positions()[0]
-        shown = sorted(set(np.linspace(p.steps / 4, p.steps, 4).round().astype(int).tolist()))
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-        for c, m in enumerate(shown):
-            col = colors[c % len(colors)]
-            ax.plot(x, conc[m], "o", ms=3, color=col, label=f"spiking, t = {m * p.dt:.3g}")
-            ax.plot(x, exact[m], "-", color=col, lw=1)
-            ax.plot(x, chain[m], ":", color=col, lw=1)
-        ax.set_xlabel("x")
-        ax.set_ylabel("concentration")
-        ax.set_title(f"dots: spiking ({sol.trials} trials); line: {label}; dotted: chain mean", fontsize=9)
-        ax.legend(fontsize=7)
-    else:
-        fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-        ax, axr, ax2 = axes
-        m = p.steps
-        vmax = float(max(conc[m].max(), exact[m].max()))
-        ext = (0, (p.shape[1] - 1) * p.dx, 0, (p.shape[0] - 1) * p.dx)
-        ax.imshow(conc[m], origin="lower", vmin=0, vmax=vmax, extent=ext)
-        ax.set_title(f"spiking, t = {m * p.dt:.3g} ({sol.trials} trials)", fontsize=9)
-        im = axr.imshow(exact[m], origin="lower", vmin=0, vmax=vmax, extent=ext)
-        axr.set_title(f"{label}, t = {m * p.dt:.3g}", fontsize=9)
-        fig.colorbar(im, ax=axr)
-    times = p.times()
-    ax2.plot(times, ref.l2_error(sol.mean(), refs["chain"], p), label="spiking vs chain mean")
-    if "heat_kernel" in refs:
-        ax2.plot(times, ref.l2_error(sol.mean(), refs["heat_kernel"], p), label="spiking vs heat kernel")
-        ax2.plot(times, ref.l2_error(refs["chain"], refs["heat_kernel"], p), "--",
-                 label="chain mean vs heat kernel (discretization)")
-    ax2.set_xlabel("t")
-    ax2.set_ylabel("L2 error of the concentration")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
+    return save_figure(path, field_figure(sol, refs))
+
+
+def save_figure(path: str, fig: Any) -> Any:
+    """Write the matplotlib figure ``fig`` to ``path`` (PNG, SVG or PDF by extension) in one
+    atomic write; returns ``fig``."""
+    ext_name = _image_format(path)
+    _pyplot()
     buf = io.BytesIO()
     fig.savefig(buf, format=ext_name, dpi=120)
-    plt.close(fig)
     _atomic(path, buf.getvalue())
+    return fig

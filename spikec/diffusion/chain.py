@@ -93,6 +93,9 @@ class Chain:
     method: str = "density"
     label: str = "chain"
     origin: str = ""
+    #: Exit columns, boundary values and start points (``spikec.diffusion.exits.Exits.to_dict``) of
+    #: a boundary-value problem, or None: set by ``spikec.diffusion.exits.boundary_chain``.
+    exits: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         where = f"{self.origin}: " if self.origin else ""
@@ -304,6 +307,7 @@ class Chain:
             "sources": None if self.sources is None else self.sources.tolist(),
             "coords": None if self.coords is None else self.coords.tolist(),
             "grid": None if self.grid is None else list(self.grid),
+            **({} if self.exits is None else {"exits": dict(self.exits)}),
         }
 
     @classmethod
@@ -319,9 +323,16 @@ class Chain:
                        sources=None if doc.get("sources") is None else np.asarray(doc["sources"]),
                        coords=None if doc.get("coords") is None else np.asarray(doc["coords"], dtype=float),
                        grid=None if doc.get("grid") is None else tuple(doc["grid"]),
-                       method=str(doc.get("method", "density")), label=str(doc.get("label", "chain")))
+                       method=str(doc.get("method", "density")), label=str(doc.get("label", "chain")),
+                       exits=doc.get("exits"))
         except (KeyError, TypeError, ValueError) as err:
             raise DiffusionError(f"bad chain description: {err}") from None
+
+    def exit_columns(self) -> Any:
+        """The :class:`~spikec.diffusion.exits.Exits` of a boundary-value problem, or None."""
+        from spikec.diffusion.exits import Exits
+
+        return None if self.exits is None else Exits.from_dict(self.exits)
 
     def describe(self) -> str:
         src = f", {self.injected:,} walkers injected" if self.sources is not None else ""

@@ -18,6 +18,14 @@ a :class:`~spikec.diffusion.chain.Chain`:
 - ``chain``: a transition matrix file (``.npz``, ``.mtx``, ``.csv``), with ``steps``, ``dt``
   (default 1), ``walkers`` at node ``source`` (default the middle) or ``counts``, and
   ``sources``.
+
+A boundary-value problem (:mod:`spikec.diffusion.exits`) adds ``boundary_values`` (a number
+for every exit; ``"left = 1, top = 0.5, ..."`` per wall; a file of one value per node; or an
+expression of ``x, y, z`` evaluated where the walker leaves: the ghost node beyond a wall, the
+node itself when killed), ``start`` (start points: ``"5"`` or ``"3; 7"`` nodes of a 1D mesh or a
+chain, ``"5, 5; 2, 8"`` grid indices; default the source node) and ``kill_value`` (what a killed
+walker is worth, default 0); ``walkers`` are then per start point, each start point a copy of
+the chain in one circuit.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ from spikec.diffusion.problem import (
 )
 from spikec.errors import DiffusionError, did_you_mean
 
-__all__ = ["EXTRA_PARAMS", "statement_problem", "node_values", "extended"]
+__all__ = ["EXTRA_PARAMS", "EXIT_PARAMS", "statement_problem", "node_values", "extended"]
 
 #: Parameters a statement takes besides PROBLEM_PARAMS (module docstring).
 EXTRA_PARAMS: dict[str, str] = {
@@ -55,6 +63,13 @@ EXTRA_PARAMS: dict[str, str] = {
     "form": "'divergence' (default) or 'fokker_planck': how a variable D enters the equation",
     "sources": "walkers injected per model step: a number (at the source node) or a file",
     "chain": "a transition matrix file (.npz, .mtx, .csv): a general Markov chain",
+}
+#: Parameters of a boundary-value problem (module docstring).
+EXIT_PARAMS: dict[str, str] = {
+    "boundary_values": "g at the exits: a number, 'left = 1, top = 0, ...', a file per node or an expression"
+                       " of x, y, z at the exit point",
+    "start": "start points of u(x) = E[g(X_exit)]: '5' or '3; 7' (nodes), '5, 5; 2, 8' (grid indices)",
+    "kill_value": "what a killed walker contributes to u (default 0: the Feynman-Kac form)",
 }
 _VARIABLE = ("D", "kill", "drift", "drift_y", "drift_z")
 _FUNCTIONS = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
@@ -133,11 +148,13 @@ def extended(params: Mapping[str, Any]) -> bool:
 
 def statement_problem(params: Mapping[str, Any], base_dir: str | None = None) -> Problem | Chain:
     """The problem a ``diffusion`` statement states (module docstring)."""
-    known = {**PROBLEM_PARAMS, **EXTRA_PARAMS}
+    known = {**PROBLEM_PARAMS, **EXTRA_PARAMS, **EXIT_PARAMS}
     unknown = [k for k in params if k not in known]
     if unknown:
         raise DiffusionError(f"unknown parameter '{unknown[0]}'{did_you_mean(unknown[0], known)};"
                              f" a diffusion problem takes {', '.join(known)}")
+    if any(k in params for k in EXIT_PARAMS):
+        return _exit_statement(params, base_dir)
     if not extended(params):
         return problem_from_params(params, base_dir)
     if "chain" in params:
@@ -194,7 +211,95 @@ def _chain_statement(params: Mapping[str, Any], base_dir: str | None) -> Chain:
                              method=str(params.get("method", "density")), label=f"chain {value}")
 
 
+def _exit_statement(params: Mapping[str, Any], base_dir: str | None) -> Chain:
+    """A boundary-value problem: the statement's problem, its exit columns and values, one copy
+    per start point (:func:`spikec.diffusion.exits.with_boundary_values`)."""
+    from spikec.diffusion.exits import loss_exits, wall_exits, with_boundary_values
+
+    if "boundary_values" not in params:
+        raise DiffusionError("'start' and 'kill_value' need 'boundary_values' (g at the exits)")
+    for k in ("counts", "sources"):
+        if k in params:
+            raise DiffusionError(f"boundary values need every walker to start at a start point: remove '{k}'")
+    rest = {k: v for k, v in params.items() if k not in EXIT_PARAMS}
+    if "start" in params:
+        rest.pop("source", None)
+    base = statement_problem(rest, base_dir)
+    if isinstance(base, Problem):
+        shape: tuple[int, ...] = base.shape
+        cols = wall_exits(base.shape, base.D, base.dx, base.dt, base.boundary, drift=np.asarray(base.drift),
+                          kill=base.kill)
+    elif "chain" in params:
+        shape = (base.nodes,)
+        cols = loss_exits(base.losses, base.coords)
+    else:
+        args = _grid_args(rest, base_dir)
+        shape = args["shape"]
+        cols = wall_exits(shape, args["D"], args["dx"], args["dt"], args["boundary"], drift=args["drift"],
+                          kill=args["kill"], form=args["form"])
+    values = _boundary_values(params["boundary_values"], cols, base.nodes, base_dir)
+    kill_value = _real("kill_value", params.get("kill_value", 0.0))
+    start = _start_points(params["start"], shape) if "start" in params else None
+    walkers = _int("walkers", params["walkers"], 0, MAX_WALKERS) if "walkers" in params else None
+    return with_boundary_values(base, values, start, walkers, kill_value=kill_value, columns=cols)
+
+
+def _boundary_values(value: Any, cols: Mapping[str, Any], nodes: int, base_dir: str | None) -> Any:
+    """``boundary_values`` as :func:`~spikec.diffusion.exits.with_boundary_values` takes them."""
+    if not isinstance(value, str):
+        return _real("boundary_values", value)
+    if _is_file(value):
+        return node_values("boundary_values", value, {"x": np.zeros(nodes)}, base_dir)
+    if "=" in value:
+        out: dict[str, float] = {}
+        for part in value.split(","):
+            name, eq, number = part.partition("=")
+            try:
+                out[name.strip()] = float(number)
+            except ValueError:
+                raise DiffusionError(f"boundary_values: '{part.strip()}' is not 'wall = number'") from None
+            if not eq or not name.strip():
+                raise DiffusionError(f"boundary_values: '{part.strip()}' is not 'wall = number'")
+        return out
+    where = cols.get("where")
+    if where is None:
+        raise DiffusionError("boundary_values: an expression needs exit positions; a chain file has none,"
+                             " give a number or a file of one value per node")
+    where = np.asarray(where, dtype=float).reshape(len(cols["node"]), -1)
+    coords = {a: (where[:, i] if i < where.shape[1] else np.zeros(len(where))) for i, a in enumerate("xyz")}
+    if not len(where):
+        return 0.0
+    values = _evaluate("boundary_values", value, coords)
+
+    def at_exits(*_: Any) -> np.ndarray:
+        return values
+
+    return at_exits
+
+
+def _start_points(value: Any, shape: tuple[int, ...]) -> list[Any]:
+    """``start``: a number (a node), or text of points separated by ';', each a node or grid index."""
+    if not isinstance(value, str):
+        node = _int("start", value, 0, math.prod(shape) - 1)
+        return [node]
+    points: list[Any] = []
+    for part in value.split(";"):
+        try:
+            idx = tuple(int(v) for v in part.split(","))
+        except ValueError:
+            raise DiffusionError(f"start: '{part.strip()}' is not a node or grid index (integers)") from None
+        points.append(idx if len(idx) > 1 else idx[0])
+    return points
+
+
 def _grid_statement(params: Mapping[str, Any], base_dir: str | None) -> Chain:
+    args = _grid_args(params, base_dir)
+    return grid_chain(args["shape"], D=args["D"], dt=args["dt"], steps=args["steps"], initial=args["initial"],
+                      dx=args["dx"], boundary=args["boundary"], drift=args["drift"], kill=args["kill"],
+                      form=args["form"], sources=args["sources"], method=args["method"])
+
+
+def _grid_args(params: Mapping[str, Any], base_dir: str | None) -> dict[str, Any]:
     for required in ("nx", "D", "dt", "steps"):
         if required not in params:
             raise DiffusionError(f"missing parameter '{required}' ({PROBLEM_PARAMS[required]})")
@@ -235,8 +340,8 @@ def _grid_statement(params: Mapping[str, Any], base_dir: str | None) -> Chain:
             raise DiffusionError("missing parameter 'walkers' (walkers at the point source) or 'counts'")
         initial = np.zeros(n, dtype=np.int64)
         initial[at] = _int("walkers", params["walkers"], 0, MAX_WALKERS)
-    return grid_chain(shape, D=node_values("D", params["D"], coords, base_dir), dt=dt,
-                      steps=steps, initial=initial, dx=dx, boundary=boundary, drift=drift,
-                      kill=node_values("kill", params.get("kill", 0.0), coords, base_dir),
-                      form=str(params.get("form", "divergence")), sources=_sources(params, n, at, base_dir),
-                      method=str(params.get("method", "density")))
+    return {"shape": shape, "D": node_values("D", params["D"], coords, base_dir), "dt": dt, "steps": steps,
+            "initial": initial, "dx": dx, "boundary": boundary, "drift": drift,
+            "kill": node_values("kill", params.get("kill", 0.0), coords, base_dir),
+            "form": str(params.get("form", "divergence")), "sources": _sources(params, n, at, base_dir),
+            "method": str(params.get("method", "density"))}

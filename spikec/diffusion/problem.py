@@ -62,6 +62,7 @@ __all__ = [
     "PROBLEM_PARAMS",
     "chain_counts",
     "Readout",
+    "exits_label",
 ]
 
 #: Boundary kinds, in the order of their codes.
@@ -549,6 +550,13 @@ class Readout:
     shape: tuple[int, ...]
     steps_hint: int
     steps_exact: bool = False
+    #: The loss gates (a walker lost from its node in model step m fires one of them, ``lost_lag``
+    #: neural steps after its release in window m) and each one's node: the ``exits(NAME)`` probe,
+    #: raw spikes whose info holds the nodes and the lag (``spikec.ir.decoders.count_exit_rows``).
+    lost: tuple[str, ...] = ()
+    lost_nodes: tuple[int, ...] = ()
+    #: Neural steps from a walker's release (its spike counted in the field) to its loss gate's spike.
+    lost_lag: int = 1
 
     @property
     def neurons(self) -> tuple[str, ...]:
@@ -566,3 +574,13 @@ class Readout:
         net.probe(*self.neurons, label=label, decoder="field", array=True, key=(self.node_row(),),
                   info={"shape": list(self.shape), "problem": problem.to_dict(),
                         "steps_hint": self.steps_hint, "steps_exact": self.steps_exact})
+        if self.lost:  # where and when walkers leave: the loss gates' raw spikes, read by the solver
+            net.probe(*self.lost, label=exits_label(label), array=True,
+                      info={"exits_of": label, "nodes": list(self.lost_nodes), "lag": self.lost_lag})
+
+
+def exits_label(field_label: str) -> str:
+    """The label of the exits probe of field probe ``field(NAME)``: ``exits(NAME)``."""
+    if field_label.startswith("field"):
+        return "exits" + field_label[len("field"):]
+    return f"exits({field_label})"

@@ -31,7 +31,7 @@ from spikec.errors import SpikecError, did_you_mean
 from spikec.ir.network import DECODERS, Network, Probe
 
 __all__ = ["decode", "decode_probes", "probe_spike_names", "label_scores", "count_field", "count_field_rows",
-           "field_bytes", "decode_bytes", "FIELD_CELLS", "DECODER_FUNCTIONS"]
+           "count_exit_rows", "field_bytes", "decode_bytes", "FIELD_CELLS", "DECODER_FUNCTIONS"]
 
 
 def _per_neuron(values: np.ndarray, single: bool) -> list[Any]:
@@ -227,6 +227,44 @@ def count_field_rows(data: np.ndarray, nodes: Sequence[float], shape: Sequence[i
     complete = np.arange(windows)[None, :] < (ends[:, None] - 1)
     finish = np.argmax(window_of_step >= windows, axis=1) if steps else np.zeros(trials, dtype=np.int64)
     return counts.reshape((trials, windows, *shape)), complete, finish
+
+
+def count_exit_rows(data: np.ndarray, clock_rows: Any, rows: Any, nodes: Any, n_nodes: int, windows: int,
+                    lag: int = 1) -> np.ndarray:
+    """Exit tallies of a diffusion solver: the spikes of loss gates ``rows`` of ``data`` (laid out
+    (k, trials, steps), as a simulation records them) counted per window and per node ``nodes[j]``
+    of row j: shape (trials, windows, n_nodes). A loss gate fires ``lag`` neural steps after its
+    walker's release, and the release lies in the window of the walker's model step (cut by the
+    spikes of ``clock_rows`` as :func:`count_field_rows` cuts them), so a spike at step t counts
+    in the window of step ``t - lag``: window m holds the walkers lost in the move from model step
+    m to m + 1. The rows are read in blocks of at most :data:`FIELD_CELLS` cells."""
+    _, trials, steps = data.shape
+    rows = np.asarray(rows, dtype=np.int64)
+    node_of = np.asarray(nodes, dtype=np.int64)
+    if len(node_of) != len(rows):
+        raise SpikecError(f"bad exits decode key: {len(rows)} gates, {len(node_of)} nodes")
+    clock_rows = np.asarray(clock_rows, dtype=np.int64)
+    ticks = np.zeros((trials, steps), dtype=np.int32)
+    for r in clock_rows:
+        ticks += data[int(r)]
+    window_of_step = np.cumsum(ticks, axis=1, dtype=np.int32)
+    window_of_step -= 1
+    del ticks
+    counts = np.zeros((trials, max(windows, 0), n_nodes), dtype=np.int64)
+    sb = max(1, min(steps, FIELD_CELLS))
+    tb = max(1, min(trials, FIELD_CELLS // sb))
+    rb = max(1, min(len(rows), FIELD_CELLS // (tb * sb)))
+    for r0 in range(0, len(rows), rb):
+        block = rows[r0:r0 + rb]
+        for b0 in range(0, trials, tb):
+            for s0 in range(0, steps, sb):
+                j, b, t = np.nonzero(data[block, b0:b0 + tb, s0:s0 + sb])
+                b += b0
+                t += s0 - lag
+                win = np.where(t >= 0, window_of_step[b, np.maximum(t, 0)], -1)
+                keep = (win >= 0) & (win < windows)
+                np.add.at(counts, (b[keep], win[keep], node_of[r0 + j[keep]]), 1)
+    return counts
 
 
 def field_bytes(k: int, trials: int, steps: int, windows: int, nodes: int) -> int:
