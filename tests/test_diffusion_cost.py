@@ -113,3 +113,13 @@ def test_line_at_ten_thousand_walkers_costs_about_2_5_nj_per_walker_step() -> No
     per = walker_step_cost(sol, net, "loihi")["per_walker_step"]
     assert 25 < per["neuron_updates"] < 35  # ~ neurons * (n_max + 3) / walkers
     assert 2.2e-9 < per["energy"] < 2.8e-9
+
+
+def test_stats_prints_the_same_walker_step_energy_as_solve(capsys: pytest.CaptureFixture[str]) -> None:
+    from spikec.cli import main
+
+    assert main(["solve", "examples/diffusion.spk", "--trials", "1", "--seed", "0", "--json", "-q"]) == 0
+    solved = json.loads(capsys.readouterr().out)["cost"]["per_walker_step"]["energy"]
+    assert main(["stats", "examples/diffusion.spk", "--target", "loihi"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("energy per walker step"))
+    assert f"{solved:.4g} J" in line

@@ -118,7 +118,26 @@ def cmd_stats(args: argparse.Namespace, out: TextIO) -> int:
               f" {st.hops_per_step:.4g} hops\n")
     out.write(f"energy per step: {st.energy_per_step:.4g} J;"
               f" latency per step: {st.latency_per_step:.4g} s\n")
+    if any(p.decoder == "field" for p in net.probes):  # a diffusion program: solve the source once
+        out.write(_walker_step_line(open_file(args), ctx.target))
     return 0
+
+
+def _walker_step_line(source: Network, target: Any) -> str:
+    """For a diffusion program: one solve (one trial, seed 0) priced per walker step by the
+    same energy model, as ``spikec solve`` reports it (:func:`walker_step_cost`)."""
+    from spikec.backends.diffusion import solve, walker_step_cost
+    from spikec.errors import SpikecError
+
+    try:
+        sol = solve(source, trials=1, seed=0)
+        cost = walker_step_cost(sol, source, target)
+    except SpikecError as err:
+        return f"energy per walker step: not measured ({err.message})\n"
+    per = cost["per_walker_step"]
+    return (f"energy per walker step (one trial, seed 0, as spikec solve counts it): {per['energy']:.4g} J"
+            f" ({per['neuron_updates']:.3g} neuron updates, {per['synaptic_events']:.3g} synaptic events,"
+            f" {per['spikes']:.3g} spikes per walker step)\n")
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
