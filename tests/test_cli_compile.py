@@ -124,7 +124,7 @@ def test_errors_leave_no_file(
 
 def test_emit_from_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "compile", MAJORITY, "-o", str(tmp_path / "x.txt"))
-    assert code == 1 and "cannot tell the format from the extension; use .json, .yaml or .nir" in err
+    assert code == 1 and "cannot tell the format from the extension; use .json, .yaml, .nir or .py" in err
     code, out, _ = run(
         capsys, "compile", MAJORITY, "--target", "sanafe-loihi", "-o", str(tmp_path / "m.yaml")
     )
@@ -141,7 +141,7 @@ def test_nir_emit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spikec.save(net, tmp_path / "chain.json")
     code, _, err = run(capsys, "compile", str(tmp_path / "chain.json"), "-o", str(tmp_path / "c.nir"))
     assert code == 0, err
-    assert "in_delay2" in nir.read(str(tmp_path / "c.nir")).nodes
+    assert "delay_input_neurons_if_d2" in nir.read(str(tmp_path / "c.nir")).nodes
 
 
 def test_stats(capsys: pytest.CaptureFixture[str]) -> None:
