@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from spikec.chip.linear_leak import chip_neuron
+from spikec.chip.noise import threshold_noise_bits
 from spikec.chip.placement import Placement, route_arrays
 from spikec.chip.target import Target
 from spikec.errors import Diagnostic, NetworkFileError, SourceLocation, SpikecError
@@ -126,7 +127,8 @@ def _build(net: Network, placement: Placement, target: Target, passes: list[str]
     tables = [CoreTable(c, c // per, c % per) for c in range(k)]
     rows: list[dict[str, Any]] = doc["neurons"]
     if target.linear_leak:
-        rows = [row if row.get("input") else {**row, "chip": chip_neuron(net, row["name"]).to_dict()}
+        bits = threshold_noise_bits(target)
+        rows = [row if row.get("input") else {**row, "chip": chip_neuron(net, row["name"], bits).to_dict()}
                 for row in rows]
     # Neurons by core, in network order within a core.
     by_core = np.argsort(core, kind="stable")
@@ -525,7 +527,7 @@ def _check_chips(net: Network, target: dict[str, Any] | None, version: int, chip
         if net.is_input[nid]:
             raise fail(where, f"input '{name}' has no chip registers, got 'chip'")
         try:
-            expected = chip_neuron(net, name).to_dict()
+            expected = chip_neuron(net, name, threshold_noise_bits(target)).to_dict()
         except SpikecError as exc:
             raise fail(where, exc.message) from None
         if chip != expected:

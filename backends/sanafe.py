@@ -279,11 +279,16 @@ def _truenorth_neurons(net: Network, idx: np.ndarray, target: Target) -> list[di
     step: the linear leak); on a target with a ``floor``, decay-1 gates in the chip form
     ``floor-gates`` gives them (:mod:`spikec.chip.linear_leak`): their leak as ``bias`` and the
     floor at 0 as SANA-FE's reverse threshold 0 with ``saturate`` (a potential <= 0 that does
-    not fire becomes 0)."""
+    not fire becomes 0); on a target with a stochastic threshold, stochastic neurons in their
+    random-mask form (:func:`spikec.chip.noise.threshold_chip_form`, ``random_mask``)."""
+    from spikec.chip.noise import threshold_noise_bits
+
     p, decay = net.p[idx], net.decay[idx]
     gate = (decay == 1.0) & bool(target.floor)
+    bits = threshold_noise_bits(target)
+    rand = (p != 1.0) & (bits is not None)  # on the random mask (spikec.chip.noise)
     _first_problem(net, idx, [
-        (p != 1.0, lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
+        ((p != 1.0) & ~rand, lambda k: f"SANA-FE has no Bernoulli firing (p = {p[k]:g})"),
         (((decay != 0.0) & ~gate) | (net.v0[idx] != 0.0),
          lambda k: "SANA-FE's TrueNorth model has no multiplicative leak and no initial potential"
                    + (" (decay must be 0, or 1 for a gate on the potential floor, and v0 must be 0)"
@@ -291,15 +296,21 @@ def _truenorth_neurons(net: Network, idx: np.ndarray, target: Target) -> list[di
     columns = (net.threshold[idx].tolist(), net.reset[idx].tolist(), net.bias[idx].tolist())
     attrs: list[dict[str, Any]] = [{"threshold": t, "reset": r, "bias": b}
                                    for t, r, b in zip(*columns, strict=True)]
-    gates = np.flatnonzero(gate)
-    if len(gates):
+    chipped = np.flatnonzero(gate | rand)
+    if len(chipped):
         from spikec.chip.linear_leak import chip_neurons
 
-        chip = chip_neurons(net, idx[gates])  # refuses, naming it, a gate with no floor form
-        for k, t, leak, r in zip(gates.tolist(), chip.threshold.tolist(), chip.leak.tolist(),
-                                 chip.reset.tolist(), strict=True):
-            attrs[k] = {"threshold": t, "reset": r, "bias": leak, "reverse_threshold": 0,
-                        "reverse_reset_mode": "saturate"}
+        chip = chip_neurons(net, idx[chipped], bits)  # refuses, naming it, a neuron with no chip form
+        mask = chip.mask if chip.mask is not None else np.zeros(len(chipped), dtype=np.int64)
+        for k, t, leak, r, floor, m in zip(chipped.tolist(), chip.threshold.tolist(), chip.leak.tolist(),
+                                           chip.reset.tolist(), chip.floor.tolist(), mask.tolist(),
+                                           strict=True):
+            row: dict[str, Any] = {"threshold": t, "reset": r, "bias": leak}
+            if floor:
+                row.update(reverse_threshold=0, reverse_reset_mode="saturate")
+            if m:  # SANA-FE adds std::rand() & mask to v for both tests: statistical, not seeded
+                row["random_mask"] = m
+            attrs[k] = row
     return attrs
 
 

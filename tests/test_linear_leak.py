@@ -144,6 +144,8 @@ def test_examples_run_on_the_chip_exactly(tmp_path: Path) -> None:
         except SpikecError as exc:  # refused: must say why, naming the object
             assert "neuron '" in exc.message or "core " in exc.message
             continue
+        if (net.p < 1.0).any():  # stochastic: in distribution only (tests/test_truenorth_noise.py)
+            continue
         taken.add(path.stem)
         out, ctx = compile_for_target(net, TRUENORTH)
         write_netlist(tmp_path / "n.json", build_netlist(out, ctx.placement, ctx.target, ctx.pipeline))

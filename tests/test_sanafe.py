@@ -76,7 +76,6 @@ def _one(
         ),
         ({"p": 0.5}, "sanafe-loihi", r"^error: neuron 'y': its noise stream cannot run it: decay 0: noise"
                                      r" added to the potential stays in a neuron that does not clear it"),
-        ({"p": 0.5}, "sanafe-truenorth", r"^error: neuron 'y': SANA-FE has no Bernoulli firing \(p = 0.5\)$"),
         (
             {"v0": 1.0},
             "sanafe-truenorth",

@@ -110,7 +110,9 @@ def test_what_compiles_for_truenorth_compiles_for_sanafe_truenorth() -> None:
 def test_every_truenorth_circuit_runs_identically_in_sanafe_truenorth() -> None:
     from spikec.backends.sanafe import run_sanafe
 
-    nets = [net for name, net in _circuits().items() if _outcome(name, "truenorth") == "yes"]
+    # deterministic ones: SANA-FE's random mask draws from std::rand (tests/test_truenorth_noise.py)
+    nets = [net for name, net in _circuits().items()
+            if _outcome(name, "truenorth") == "yes" and not (net.p < 1.0).any()]
     assert len(nets) >= 20
     batch = combine(nets)
     out, ctx = compile_for_target(batch, load_target("sanafe-truenorth"))

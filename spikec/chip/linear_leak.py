@@ -59,8 +59,10 @@ the leak's range; a larger one lowers the chip threshold below 1 when
 closest to ``θ - 1``.
 
 **What is refused** (``floor-gates`` names the neuron): a gate with a
-non-integer value (run ``quantize`` first), a stochastic gate (a lost draw
-over threshold keeps ``U_t - s > 0`` on the chip), and a gate for which no
+non-integer value (run ``quantize`` first), a stochastic gate on a chip
+without a stochastic threshold (a lost draw over threshold keeps ``U_t - s > 0``
+on the chip; with one, :func:`spikec.chip.noise.threshold_chip_form` gives its
+form), and a gate for which no
 ``s >= need`` puts the leak, the chip threshold and the chip potential
 range ``[low - s, high - s]`` inside the target's bits; typically a
 threshold far above the bias with inputs that come close to it (the leak
@@ -101,11 +103,18 @@ class ChipNeuron:
     reset: int
     v0: int
     floor: int | None = None
+    #: A stochastic threshold (TrueNorth): ``PRNG & mask`` is added to ``V`` for the firing and
+    #: floor tests (:mod:`spikec.chip.noise`); 0 for a deterministic neuron.
+    mask: int = 0
 
     def to_dict(self) -> dict[str, int | None]:
-        """The registers as a JSON-ready dict (the netlist's per-neuron ``chip`` object)."""
-        return {"threshold": self.threshold, "leak": self.leak, "floor": self.floor, "reset": self.reset,
-                "v0": self.v0}
+        """The registers as a JSON-ready dict (the netlist's per-neuron ``chip`` object; ``mask``
+        only for a stochastic neuron)."""
+        out: dict[str, int | None] = {"threshold": self.threshold, "leak": self.leak, "floor": self.floor,
+                                      "reset": self.reset, "v0": self.v0}
+        if self.mask:
+            out["mask"] = self.mask
+        return out
 
 
 @dataclass(frozen=True)
@@ -118,10 +127,12 @@ class ChipNeurons:
     reset: np.ndarray
     v0: np.ndarray
     floor: np.ndarray
+    mask: np.ndarray | None = None
 
     def __getitem__(self, k: int) -> ChipNeuron:
+        mask = 0 if self.mask is None else int(self.mask[k])
         return ChipNeuron(int(self.threshold[k]), int(self.leak[k]), int(self.reset[k]), int(self.v0[k]),
-                          0 if self.floor[k] else None)
+                          0 if self.floor[k] else None, mask)
 
 
 def _non_integer(net: Network, idx: np.ndarray) -> np.ndarray:
@@ -296,15 +307,19 @@ def shift_gate(net: Network, name: str, shift: int) -> None:
     shift_gates(net, np.array([net.index(name)]), np.array([shift]))
 
 
-def chip_neurons(net: Network, idx: np.ndarray | None = None) -> ChipNeurons:
+def chip_neurons(net: Network, idx: np.ndarray | None = None, noise_bits: int | None = None) -> ChipNeurons:
     """The linear-leak chip form of compiled neurons ``idx`` (default: every non-input neuron),
     as arrays: decay 0 with no floor, or a decay-1 gate with a floor at 0 when every potential
-    it reaches without firing is <= 0 (what ``floor-gates`` arranges). Raises
-    :class:`CompileError` naming the first neuron (in network order) that has no such form."""
+    it reaches without firing is <= 0 (what ``floor-gates`` arranges). ``noise_bits`` (a chip
+    with a stochastic threshold of that many bits) gives stochastic neurons their form with a
+    ``mask`` (:func:`spikec.chip.noise.threshold_chip_form`). Raises :class:`CompileError` naming
+    the first neuron (in network order) that has no such form."""
     idx = np.flatnonzero(~net.is_input) if idx is None else np.asarray(idx, dtype=np.int64)
     if np.any(net.is_input[idx]):
         raise ValueError(f"input '{net.name_of(int(idx[np.flatnonzero(net.is_input[idx])[0]]))}' has no"
                          " chip neuron form")
+    if noise_bits is not None and np.any(net.p[idx] != 1.0):
+        return _with_stochastic(net, idx, noise_bits)
     decay, theta = net.decay[idx], net.threshold[idx]
     stochastic = net.p[idx] != 1.0
     fractional = _non_integer(net, idx)
@@ -323,6 +338,26 @@ def chip_neurons(net: Network, idx: np.ndarray | None = None) -> ChipNeurons:
                                " the chip's integer registers (|value| < 2**62)", net.location_of(i))
     threshold, leak, reset, v0 = (column.astype(np.int64) for column in values.values())
     return ChipNeurons(threshold, leak, reset, v0, np.asarray(gate))
+
+
+def _with_stochastic(net: Network, idx: np.ndarray, bits: int) -> ChipNeurons:
+    """:func:`chip_neurons` of deterministic and stochastic neurons together (the stochastic
+    ones in their stochastic-threshold form), in the order of ``idx``."""
+    from spikec.chip.noise import threshold_chip_form
+
+    rand = net.p[idx] != 1.0
+    fixed = chip_neurons(net, idx[~rand])
+    form = threshold_chip_form(net, idx[rand], bits)
+    columns = {}
+    for key, det in (("threshold", fixed.threshold), ("leak", fixed.leak), ("reset", fixed.reset),
+                     ("v0", fixed.v0), ("floor", fixed.floor)):
+        out = np.zeros(len(idx), dtype=bool if key == "floor" else np.int64)
+        out[~rand], out[rand] = det, form[key]
+        columns[key] = out
+    mask = np.zeros(len(idx), dtype=np.int64)
+    mask[rand] = form["mask"]
+    return ChipNeurons(columns["threshold"], columns["leak"], columns["reset"], columns["v0"],
+                       columns["floor"], mask)
 
 
 def _check_chip_form(net: Network, i: int, stochastic: bool, fractional: bool) -> None:
@@ -345,11 +380,11 @@ def _check_chip_form(net: Network, i: int, stochastic: bool, fractional: bool) -
             f"neuron '{name}': decay {decay:g} has no linear-leak form; only decay 0 and 1 map exactly", loc)
 
 
-def chip_neuron(net: Network, name: str) -> ChipNeuron:
+def chip_neuron(net: Network, name: str, noise_bits: int | None = None) -> ChipNeuron:
     """The linear-leak chip form of compiled neuron ``name``: decay 0 with no floor, or a
     decay-1 gate with a floor at 0 when every potential it reaches without firing is <= 0
     (what ``floor-gates`` arranges). Raises :class:`CompileError` naming the neuron otherwise."""
     i = net.index(name)
     if net.is_input[i]:
         raise ValueError(f"input '{name}' has no chip neuron form")
-    return chip_neurons(net, np.array([i]))[0]
+    return chip_neurons(net, np.array([i]), noise_bits)[0]

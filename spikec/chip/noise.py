@@ -57,7 +57,8 @@ from spikec.ir.analysis import (
 )
 from spikec.ir.network import Network
 
-__all__ = ["NoisePlan", "plan_noise", "levels", "fire_probability", "unmappable", "noise_registers"]
+__all__ = ["NoisePlan", "plan_noise", "levels", "fire_probability", "unmappable", "noise_registers",
+           "threshold_levels", "scale_threshold_neurons", "threshold_chip_form", "threshold_noise_bits"]
 
 
 @dataclass
@@ -227,3 +228,123 @@ def noise_registers(net: Network, target: Target, idx: np.ndarray) -> list[dict[
             row["push"] = int(-(plan.high[j] - plan.theta[j] + 1)) if math.isfinite(plan.high[j]) else 0
         out.append(row)
     return out
+
+
+# -- the stochastic threshold in a linear-leak chip form (TrueNorth) -------------------------------
+#
+# On a ``threshold`` chip with a linear leak and a floor the chip neuron adds ``r`` (uniform on
+# ``0 .. 2**k - 1``, ``PRNG & mask``) to its potential ``C`` for the firing test ``C + r >= T``
+# and, for a gate, for the floor test ``C + r <= 0`` (which sets ``C`` to 0). At chip scale (the
+# compiled neuron's integers multiplied by ``s``, ``scale_threshold_neurons``), with ``a`` draws
+# out of ``2**k`` firing (``p = a / 2**k``) and the neuron's highest potential below threshold
+# at least ``a`` under it:
+#
+# - decay 1 (a gate): ``T = 1``, ``leak = b + a + 1 - 2**k - θ``, floor 0. At ``U = θ + d`` the
+#   chip holds ``C = U - θ + a + 1 - 2**k`` and fires for ``min(2**k, a + d)`` values of ``r``:
+#   ``q(θ) = a / 2**k``; below threshold ``C + r <= 0`` always; a step without a spike leaves
+#   ``C + r <= 0`` (integers), which the floor clears to 0, as decay 1 does.
+# - decay 0: ``T = θ + 2**k - a``, ``leak = b``, no floor: it fires for ``a`` of the ``2**k``
+#   values at ``U = θ`` and never below ``θ - a + 1``; a lost draw keeps the potential, as spikec.
+
+
+def threshold_levels(p: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(a, k)`` per neuron: the fewest random bits ``k <= bits`` with ``p 2**k`` an integer
+    ``a`` (``p`` realised exactly), else ``k = bits`` and ``a = round(p 2**bits)``."""
+    p = np.asarray(p, dtype=np.float64)
+    k = np.full(len(p), bits, dtype=np.int64)
+    for kk in range(bits, -1, -1):
+        whole = np.ldexp(p, kk)
+        k = np.where(whole == np.floor(whole), kk, k)
+    return levels(p, k), k
+
+
+def _gaps(net: Network, idx: np.ndarray) -> np.ndarray:
+    """``θ`` minus the highest reachable potential below it, in the neuron's own units: at its
+    smallest integers (as ``quantize`` leaves it) the gap is at least 1, or ``θ`` minus the top
+    of the reachable range when that is below ``θ``, times the neuron's factor over those
+    integers (``s`` once it is at its chip scale); ``inf`` for a neuron that never reaches
+    its threshold."""
+    odd_all, low_all, _ = _integer_scale(net, idx)
+    odd, low = odd_all[idx], low_all[idx]
+    dmax, dmin = drive_bounds_all(net)
+    lo, hi = potential_bounds_all(net, dmax[idx], dmin[idx], idx)
+    theta = scaled_values(net.threshold[idx], odd, low)
+    lo, hi = _scaled(lo, odd, low), _scaled(hi, odd, low)
+    exponent = np.clip(low, -2000, 2000).astype(np.int32)
+    factor = np.where(odd == 0, 1.0, np.ldexp(odd.astype(np.float64), exponent))
+    return np.where(lo < theta, np.maximum(1.0, theta - hi) * factor, np.inf)
+
+
+def scale_threshold_neurons(net: Network, target: Target, idx: np.ndarray) -> np.ndarray:
+    """Multiply each stochastic neuron of ``idx`` (compiled to integers) by the chip scale
+    ``s = ceil(a / gap)`` its stochastic threshold needs (threshold, bias, reset, v0 and its
+    incoming weights: a positive scaling never changes spikes or their probabilities); returns
+    ``s``. Raises :class:`~spikec.errors.CompileError` naming a neuron whose scaled weights do not
+    fit the target's weight bits."""
+    from spikec.errors import CompileError
+
+    idx = np.asarray(idx, dtype=np.int64)
+    bits = int(target.noise_bits or 0)
+    a, _ = threshold_levels(net.p[idx], bits)
+    gap = _gaps(net, idx)
+    s = np.where(np.isfinite(gap), np.maximum(1, np.ceil(a / np.where(np.isfinite(gap), gap, 1.0))), 1)
+    s = s.astype(np.int64)
+    order, indptr = in_synapses(net)
+    counts = indptr[idx + 1] - indptr[idx]
+    syn = order[np.repeat(indptr[idx], counts) + np.arange(int(counts.sum())) -
+                np.repeat(np.cumsum(counts) - counts, counts)]
+    factor = np.repeat(s, counts).astype(np.float64)
+    weights = net.weight[syn] * factor
+    top = target.int_range(target.weight_bits)[1]
+    too_big = np.abs(weights) > top
+    if too_big.any():
+        j = int(np.repeat(np.arange(len(idx)), counts)[np.flatnonzero(too_big)[0]])
+        i = int(idx[j])
+        raise CompileError(f"neuron '{net.name_of(i)}': its stochastic threshold needs its values scaled"
+                           f" by {int(s[j])} (p = {float(net.p[i]):g} on {2 ** bits} levels), which puts a"
+                           f" weight past the target's {target.weight_bits}-bit weights", net.location_of(i))
+    net.set_synapses(syn, weight=weights)
+    net.set_params(idx, **{key: net.param(key)[idx] * s for key in ("threshold", "bias", "reset", "v0")})
+    return s
+
+
+def threshold_chip_form(net: Network, idx: np.ndarray, bits: int) -> dict[str, np.ndarray]:
+    """The chip registers (see above) of the stochastic neurons ``idx`` at chip scale: arrays
+    ``threshold``, ``leak``, ``reset``, ``v0``, ``floor`` (bool) and ``mask``; raises
+    :class:`~spikec.errors.CompileError` naming a neuron that is not at its chip scale (run the
+    ``floor-gates`` pass) or whose decay has no such form."""
+    from spikec.errors import CompileError
+
+    idx = np.asarray(idx, dtype=np.int64)
+    a, k = threshold_levels(net.p[idx], bits)
+    decay, theta, bias = net.decay[idx], net.threshold[idx], net.bias[idx]
+    gap = _gaps(net, idx)
+    bad = np.flatnonzero((decay != 0.0) & (decay != 1.0) | (gap < a))
+    if len(bad):
+        j = int(bad[0])
+        i = int(idx[j])
+        why = (f"decay {float(decay[j]):g}: a stochastic threshold maps decay 0 and decay 1 neurons only"
+               if decay[j] not in (0.0, 1.0) else
+               f"its potential comes within {gap[j]:g} of its threshold, but p = {float(net.p[i]):g} on"
+               f" {2 ** int(k[j])} levels needs a gap of {int(a[j])} (run 'floor-gates' to scale it)")
+        raise CompileError(f"neuron '{net.name_of(i)}': {why}", net.location_of(i))
+    full = np.left_shift(np.int64(1), k)
+    gate = decay == 1.0
+    th = theta.astype(np.int64)
+    b = bias.astype(np.int64)
+    return {"threshold": np.where(gate, 1, th + full - a), "leak": np.where(gate, b + a + 1 - full - th, b),
+            "reset": net.reset[idx].astype(np.int64), "v0": net.v0[idx].astype(np.int64),
+            "floor": gate, "mask": full - 1}
+
+
+def threshold_noise_bits(target: Target | dict | None) -> int | None:
+    """The random bits of ``target``'s stochastic threshold (a :class:`Target` or a netlist's
+    target summary), or ``None`` when it has none."""
+    if target is None:
+        return None
+    if isinstance(target, dict):
+        noise = target.get("noise")
+        if isinstance(noise, dict) and noise.get("kind") == "threshold" and type(noise.get("bits")) is int:
+            return int(noise["bits"])
+        return None
+    return target.noise_bits if target.noise_kind == "threshold" else None

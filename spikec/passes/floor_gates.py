@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikec.chip.linear_leak import gate_shifts, shift_gates
+from spikec.chip.noise import scale_threshold_neurons, threshold_noise_bits
 from spikec.chip.target import Target
 from spikec.ir.network import Network
 from spikec.passes.manager import CompileContext, Pass, register_pass
@@ -40,7 +41,13 @@ class FloorGates(Pass):
         see :func:`~spikec.chip.linear_leak.gate_shifts`); a no-op on targets without a floor."""
         if not ctx.target.floor:
             return net
-        gates = np.flatnonzero(~net.is_input & (net.decay == 1.0))
+        noisy = threshold_noise_bits(ctx.target) is not None
+        rand = np.flatnonzero(~net.is_input & (net.p < 1.0)) if noisy else np.zeros(0, dtype=np.int64)
+        if len(rand):  # their stochastic threshold has its own chip form, at its own scale
+            scales = scale_threshold_neurons(net, ctx.target, rand)
+            ctx.note(self.name, "network", f"{len(rand)} stochastic neuron(s) on the stochastic threshold"
+                     f" (values scaled by up to {int(scales.max())})")
+        gates = np.flatnonzero(~net.is_input & (net.decay == 1.0) & (net.p == 1.0 if noisy else True))
         if not len(gates):
             return net
         shifts = gate_shifts(net, gates, ctx.target)
