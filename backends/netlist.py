@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 
 from spikec.chip.linear_leak import chip_neuron
-from spikec.chip.noise import threshold_noise_bits
+from spikec.chip.noise import noise_registers, threshold_noise_bits
 from spikec.chip.placement import Placement, route_arrays
-from spikec.chip.target import Target
+from spikec.chip.target import Target, target_from_summary
 from spikec.errors import Diagnostic, NetworkFileError, SourceLocation, SpikecError
 from spikec.ir.names import split_name
 from spikec.ir.network import DEFAULT_PARAMS, NEURON_PARAMS, Network
@@ -130,6 +130,8 @@ def _build(net: Network, placement: Placement, target: Target, passes: list[str]
         bits = threshold_noise_bits(target)
         rows = [row if row.get("input") else {**row, "chip": chip_neuron(net, row["name"], bits).to_dict()}
                 for row in rows]
+    for i, regs in _noise_rows(net, target).items():
+        rows[i] = {**rows[i], "noise": regs}
     # Neurons by core, in network order within a core.
     by_core = np.argsort(core, kind="stable")
     bounds = np.searchsorted(core[by_core], np.arange(k + 1)).tolist()
@@ -232,6 +234,7 @@ class _Tables:
     core: list[int] = field(default_factory=list)  # each row's core
     pos: list[int] = field(default_factory=list)  # each row's place in its core's table
     chips: dict[int, Any] = field(default_factory=dict)
+    noise: dict[int, Any] = field(default_factory=dict)
     columns: dict[str, list[Any]] = field(default_factory=lambda: {"pre": [], "post": [], "weight": [],
                                                                     "delay": []})
     lengths: list[int] = field(default_factory=list)  # synapses per core
@@ -267,6 +270,7 @@ def _read_tables(cores: list[Any], version: int, fail: _Fail) -> _Tables:
         out.pos.extend(range(len(neurons)))
         if version != 1:
             out.chips.update({row["id"]: row["chip"] for row in neurons if "chip" in row})
+            out.noise.update({row["id"]: row["noise"] for row in neurons if "noise" in row})
         syn = table.get("synapses")
         if not isinstance(syn, dict):
             raise fail(f"{where}.synapses", "expected an object of columns")
@@ -361,7 +365,8 @@ def _read_rows(rows: list[dict[str, Any]], where: _RowPaths, version: int, fail:
             continue
         fail.location(rows[k], where[k])
     params = {key: [row.get(key, DEFAULT_PARAMS[key]) for row in rows] for key in NEURON_PARAMS}
-    allowed = {"id", "name", "input", "tags", "loc", *NEURON_PARAMS, *(("chip",) if version != 1 else ())}
+    registers = ("chip", "noise") if version != 1 else ()
+    allowed = {"id", "name", "input", "tags", "loc", *NEURON_PARAMS, *registers}
     odd = not set().union(*rows) <= allowed or any(not set(map(type, col)) <= {int, float}
                                                     for col in params.values())
     if odd:  # name the first bad neuron row; inputs keep the defaults whatever they say
@@ -505,7 +510,43 @@ def _read(doc: Any, source: str) -> tuple[Network, Placement]:
     except SpikecError as exc:
         raise NetworkFileError(f"{source}: {exc.message}", exc.location) from None
     _check_chips(net, target, version, tables.chips, core_of, fail)
+    if version != 1:
+        _check_noise(net, target, tables.noise, core_of, fail)
     return net, Placement(core_of, len(cores), net)
+
+
+def _noise_rows(net: Network, target: Target) -> dict[int, dict[str, int | float]]:
+    """The noise registers (:func:`spikec.chip.noise.noise_registers`) of every stochastic
+    neuron on a target whose noise is ``membrane`` or ``stream`` (a ``threshold`` noise is in
+    the chip registers' ``mask``), by neuron index."""
+    if target.noise_kind not in ("membrane", "stream"):
+        return {}
+    idx = np.flatnonzero(~net.is_input & (net.p < 1.0))
+    if not len(idx):
+        return {}
+    return dict(zip(idx.tolist(), noise_registers(net, target, idx), strict=True))
+
+
+def _check_noise(net: Network, target: dict[str, Any] | None, noise: dict[int, Any], core_of: np.ndarray,
+                 fail: _Fail) -> None:
+    """Each stochastic neuron on a ``membrane`` or ``stream`` target carries the noise registers
+    its parameters give; no other neuron carries any."""
+    try:
+        tgt = target_from_summary(target) if target is not None else None
+    except SpikecError as exc:
+        raise fail("target", exc.message) from None
+    expected = _noise_rows(net, tgt) if tgt is not None else {}
+    for nid in sorted(set(noise) | set(expected)):
+        where = f"cores[{core_of[nid]}].neurons"
+        name = net.name_of(nid)
+        if nid not in noise:
+            raise fail(where, f"neuron '{name}' is stochastic on target {_short((target or {}).get('name'))},"
+                              " but has no 'noise' registers")
+        if nid not in expected:
+            raise fail(where, f"neuron '{name}': 'noise' registers on a neuron the target draws nothing for")
+        if noise[nid] != expected[nid]:
+            raise fail(where, f"neuron '{name}': noise registers {json.dumps(noise[nid])} do not match its"
+                              f" parameters, which give {json.dumps(expected[nid])}")
 
 
 def _check_chips(net: Network, target: dict[str, Any] | None, version: int, chips: dict[int, Any],

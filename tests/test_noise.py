@@ -177,3 +177,26 @@ def test_cli_run_compares_a_stochastic_circuit_on_its_seed(capsys: pytest.Captur
     out, _ = compile_for_target(spikec.load("examples/stochastic.spk"), load_target("sanafe-loihi"))
     ref = spikec.simulate(out, 40, seed=5, record=["relay"])
     assert doc["spikes"]["relay"] == np.flatnonzero(ref.spikes["relay"][0]).tolist()
+
+
+def test_loihi_netlists_carry_the_noise_registers_and_check_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from spikec.backends.netlist import build_netlist, netlist_from_dict, render_netlist
+    from spikec.errors import NetworkFileError
+
+    out, ctx = compile_for_target(spikec.load("examples/diffusion.spk"), load_target("loihi"))
+    doc = json.loads(render_netlist(build_netlist(out, ctx.placement, ctx.target, ctx.pipeline)))
+    rows = {r["name"]: r for c in doc["cores"] for r in c["neurons"]}
+    gates = [r for r in rows.values() if r["p"] < 1]
+    assert gates and all("noise" in r for r in gates)
+    assert not any("noise" in r for r in rows.values() if r["p"] == 1)
+    for r in gates:  # the routing gate at integer scale: potentials 1 (a walker) or <= 0
+        reg = r["noise"]
+        s, full, offset = reg["scale"], 2 ** reg["bits"], reg["offset"]
+        fires_at = {u: sum(s * u + x >= s * 1 + offset for x in range(full)) / full for u in (1, 0, -1)}
+        assert fires_at == {1: r["p"], 0: 0.0, -1: 0.0}
+    netlist_from_dict(doc, "d.json")  # reads back
+    gates[0]["noise"]["offset"] += 1
+    with pytest.raises(NetworkFileError, match=r"noise registers .* do not match its parameters"):
+        netlist_from_dict(doc, "d.json")

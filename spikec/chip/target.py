@@ -79,8 +79,8 @@ from typing import Any
 from spikec.errors import SourceLocation, TargetError, did_you_mean
 from spikec.ir.files import read_text_limited
 
-__all__ = ["Target", "TargetError", "EventCosts", "load_target", "builtin_targets", "TARGET_FORMAT",
-           "RESET_MODES", "NOISE_KINDS"]
+__all__ = ["Target", "TargetError", "EventCosts", "load_target", "builtin_targets", "target_from_summary",
+           "TARGET_FORMAT", "RESET_MODES", "NOISE_KINDS"]
 
 TARGET_FORMAT = "spikec-target"
 _VERSION = 1
@@ -208,6 +208,33 @@ class Target:
                             "exponents": list(self.noise_exponents) if self.noise_exponents else None,
                             "reproducible": self.noise_reproducible}
         return out
+
+
+def target_from_summary(summary: dict[str, Any], source: str = "netlist") -> Target:
+    """The limits, number formats, neuron features and noise of a :meth:`Target.summary` (as
+    a netlist carries it), enough to recompute what a netlist holds per neuron; a key with
+    the wrong type raises :class:`TargetError` naming it."""
+    values: dict[str, Any] = {"name": str(summary.get("name", "?")), "source": source}
+    for key in _CHIP_KEYS + _NUMBER_KEYS:
+        value = summary.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TargetError(f"{source}: target.{key}: expected an integer or null, got {_shown(value)}")
+        if key in summary:
+            values[key] = value if value is not None or key != "delay_min" else 1
+    for key in _NEURON_KEYS:
+        if key in summary:
+            values[key] = summary[key]
+    noise = summary.get("noise")
+    if isinstance(noise, dict):
+        kind, bits = noise.get("kind"), noise.get("bits")
+        if kind not in NOISE_KINDS or isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+            raise TargetError(f"{source}: target.noise: expected a kind of {', '.join(NOISE_KINDS)} and"
+                              f" bits >= 1, got {_shown(noise)}")
+        exponents = noise.get("exponents")
+        pair = tuple(exponents) if isinstance(exponents, list) and len(exponents) == 2 else None
+        values.update(noise_kind=kind, noise_bits=bits, noise_exponents=pair,
+                      noise_reproducible=noise.get("reproducible") is not False)
+    return Target(**values)
 
 
 def builtin_targets() -> list[str]:
