@@ -252,21 +252,15 @@ class _Reader:
                     and (self.kinds[p] in _LINEAR or p not in self.shape)
                     and not (lazy and lag)
                 }
-        try:
-            order = list(graphlib.TopologicalSorter(deps).static_order())
-        except graphlib.CycleError as exc:
-            cycle = " -> ".join(exc.args[1])
-            raise ModelImportError(
-                f"the loop {cycle} runs through linear nodes only (no spiking node"
-                " between), which spikec cannot express"
-            ) from None
+        order = self._dependency_order(deps)
         for node in order:
             kind = self.kinds[node]
             if kind == "Output":
                 continue
             with _at(node):
                 if kind in _SPIKING:
-                    first = [p for p, lag in self.preds[node] if not lag]
+                    first = [p for p, lag in self.preds[node]
+                             if not lag and (p == self.input or p in self.values or p in self.shape)]
                     fed = self._out(first[0]).shape if first else self.params[node].shape
                     self.shape[node] = (
                         fed if int(np.prod(fed, dtype=np.int64)) > 1 else self.params[node].shape
@@ -276,6 +270,25 @@ class _Reader:
                 if inp is None:
                     raise ModelImportError(f"node '{node}' has no input")
                 self.values[node] = linear_value(kind, self.nodes[node], node, inp, self.dt, self.limits)
+
+    def _dependency_order(self, deps: dict[str, set[str]]) -> list[str]:
+        """``deps`` in topological order. A spiking node whose shape comes from its input
+        (scalar parameters) may sit on a loop back to itself (a one-neuron population with a
+        synapse onto itself): it then takes its shape from its other inputs, or from its
+        parameters; a loop of linear nodes only is refused."""
+        while True:
+            try:
+                return list(graphlib.TopologicalSorter(deps).static_order())
+            except graphlib.CycleError as exc:
+                cycle = list(exc.args[1])
+                lazy = [n for n in cycle if self.kinds.get(n) in _SPIKING]
+                if not lazy:
+                    raise ModelImportError(
+                        f"the loop {' -> '.join(cycle)} runs through linear nodes only (no spiking node"
+                        " between), which spikec cannot express"
+                    ) from None
+                for n in lazy:
+                    deps[n] -= set(cycle)
 
     # -- populations -----------------------------------------------------------------------------
 
