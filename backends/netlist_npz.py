@@ -98,7 +98,10 @@ def load_netlist_npz(path: str | os.PathLike[str]) -> tuple[Network, Placement]:
     if target is not None and not isinstance(target, dict):
         raise NetworkFileError(f"{source}: header.netlist.target: expected an object, got {_short(target)}")
     linear = (target or {}).get("linear_leak") is True
-    bits = threshold_noise_bits(target)
+    try:
+        bits = threshold_noise_bits(target)
+    except SpikecError as exc:
+        raise NetworkFileError(f"{source}: header.netlist.{exc.message.removeprefix('error: ')}") from None
     # a mask is written on chips with a stochastic threshold; a file without one has none (zeros)
     missing = [k for k in extra if k not in found and (linear or not k.startswith("netlist.chip."))
                and k != "netlist.chip.mask"]

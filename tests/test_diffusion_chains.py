@@ -582,3 +582,12 @@ def test_problem_from_params_states_general_chains_too() -> None:
     assert isinstance(c, Chain) and c.grid == (3, 2, 2) and c.source_table().sum() == 2
     plain = problem_from_params({"nx": 3, "D": 1.0, "dt": 0.1, "steps": 1, "walkers": 1})
     assert not isinstance(plain, Chain)
+
+
+def test_an_integer_past_float_range_is_an_error_not_a_crash() -> None:
+    # found by tests/test_fuzz_spk.py: float() of a 300-digit integer overflows
+    import spikec
+
+    with pytest.raises(spikec.SpikecError, match=r"dx must be finite, got an integer of 301 digits"):
+        spikec.loads("import std.diffusion\ndiffusion heat (nx = 5, D = 1.0, dx = 1" + "0" * 300
+                     + ", dt = 0.1, steps = 2, walkers = 3)\n")

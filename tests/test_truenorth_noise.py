@@ -162,3 +162,13 @@ def test_sanafe_truenorth_writes_the_random_mask() -> None:
     text = render_sanafe(build_sanafe(net, Placement({"x": 0, "y": 0}, 1), load_target("sanafe-truenorth")))
     # decay 0, p = 1/2 on one random bit: threshold 1 + 2 - 1 = 2, mask 1, no floor
     assert "{threshold: 2, reset: 0, bias: 0, random_mask: 1}" in text
+
+
+def test_a_netlist_with_an_absurd_mask_width_is_refused_naming_it() -> None:
+    from spikec.errors import NetworkFileError
+
+    out, ctx = compile_for_target(spikec.load("examples/stochastic.spk"), load_target("truenorth"))
+    doc = json.loads(render_netlist(build_netlist(out, ctx.placement, ctx.target, ctx.pipeline)))
+    doc["target"]["noise"]["bits"] = 2**63 - 1  # found by tests/test_fuzz_json.py
+    with pytest.raises(NetworkFileError, match=r"target.noise.bits: expected an integer from 1 to 31"):
+        netlist_from_dict(doc, "tn.json")

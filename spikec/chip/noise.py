@@ -344,7 +344,12 @@ def threshold_noise_bits(target: Target | dict | None) -> int | None:
         return None
     if isinstance(target, dict):
         noise = target.get("noise")
-        if isinstance(noise, dict) and noise.get("kind") == "threshold" and type(noise.get("bits")) is int:
-            return int(noise["bits"])
-        return None
+        if not (isinstance(noise, dict) and noise.get("kind") == "threshold"):
+            return None
+        bits = noise.get("bits")
+        if type(bits) is not int or not 1 <= bits <= 31:
+            from spikec.errors import TargetError
+
+            raise TargetError(f"target.noise.bits: expected an integer from 1 to 31, got {str(bits)[:40]}")
+        return bits
     return target.noise_bits if target.noise_kind == "threshold" else None

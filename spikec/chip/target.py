@@ -227,9 +227,9 @@ def target_from_summary(summary: dict[str, Any], source: str = "netlist") -> Tar
     noise = summary.get("noise")
     if isinstance(noise, dict):
         kind, bits = noise.get("kind"), noise.get("bits")
-        if kind not in NOISE_KINDS or isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+        if kind not in NOISE_KINDS or type(bits) is not int or not 1 <= bits <= 31:
             raise TargetError(f"{source}: target.noise: expected a kind of {', '.join(NOISE_KINDS)} and"
-                              f" bits >= 1, got {_shown(noise)}")
+                              f" bits from 1 to 31, got {_shown(noise)}")
         exponents = noise.get("exponents")
         pair = tuple(exponents) if isinstance(exponents, list) and len(exponents) == 2 else None
         values.update(noise_kind=kind, noise_bits=bits, noise_exponents=pair,

@@ -79,7 +79,11 @@ MAX_TABLE_BYTES = 2**30  # the largest table of per-step distributions computed
 def _real(name: str, value: Any, low: float | None = None, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise DiffusionError(f"{name} must be a number, got {value!r}")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an integer past float range
+        raise DiffusionError(f"{name} must be finite, got an integer of {len(str(abs(int(value))))}"
+                             " digits") from None
     if not math.isfinite(out):
         raise DiffusionError(f"{name} must be finite, got {value!r}")
     if positive and out <= 0:
