@@ -588,6 +588,6 @@ def test_an_integer_past_float_range_is_an_error_not_a_crash() -> None:
     # found by tests/test_fuzz_spk.py: float() of a 300-digit integer overflows
     import spikec
 
-    with pytest.raises(spikec.SpikecError, match=r"dx must be finite, got an integer of 301 digits"):
-        spikec.loads("import std.diffusion\ndiffusion heat (nx = 5, D = 1.0, dx = 1" + "0" * 300
+    with pytest.raises(spikec.SpikecError, match=r"dx must be finite, got an integer of 401 digits"):
+        spikec.loads("import std.diffusion\ndiffusion heat (nx = 5, D = 1.0, dx = 1" + "0" * 400
                      + ", dt = 0.1, steps = 2, walkers = 3)\n")
