@@ -132,6 +132,18 @@ def _scaled(x: np.ndarray, odd: np.ndarray, low: np.ndarray) -> np.ndarray:
     return out
 
 
+def _reduced_bounds(net: Network, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(odd, low, θ, lo, hi, wmax)`` of the neurons ``idx`` at their smallest integers: the
+    scale (:func:`_integer_scale`), the threshold and the reachable potential range there (the
+    bound analyses), and the largest scaled incoming weight."""
+    odd_all, low_all, wmax = _integer_scale(net, idx)
+    odd, low = odd_all[idx], low_all[idx]
+    dmax, dmin = drive_bounds_all(net)
+    lo, hi = potential_bounds_all(net, dmax[idx], dmin[idx], idx)
+    theta = scaled_values(net.threshold[idx], odd, low)
+    return odd, low, theta, _scaled(lo, odd, low), _scaled(hi, odd, low), wmax
+
+
 def plan_noise(net: Network, target: Target, idx: np.ndarray) -> NoisePlan:
     """The mapping of the stochastic neurons ``idx`` onto ``target``'s noise (see the module
     docstring); neurons that cannot map get their ``problem``."""
@@ -139,12 +151,7 @@ def plan_noise(net: Network, target: Target, idx: np.ndarray) -> NoisePlan:
     if kind is None or k is None:
         raise ValueError(f"target '{target.name}' has no [noise] table")
     idx = np.asarray(idx, dtype=np.int64)
-    odd_all, low_all, wmax = _integer_scale(net, idx)
-    odd, lowexp = odd_all[idx], low_all[idx]
-    dmax, dmin = drive_bounds_all(net)
-    lo, hi = potential_bounds_all(net, dmax[idx], dmin[idx], idx)
-    theta = scaled_values(net.threshold[idx], odd, lowexp)
-    lo, hi = _scaled(lo, odd, lowexp), _scaled(hi, odd, lowexp)
+    odd, lowexp, theta, lo, hi, wmax = _reduced_bounds(net, idx)
     p = np.array(net.p[idx], dtype=np.float64)
     gap = np.where(lo < theta, np.maximum(1.0, theta - hi), np.inf)
     decay = net.decay[idx]
@@ -264,12 +271,7 @@ def _gaps(net: Network, idx: np.ndarray) -> np.ndarray:
     of the reachable range when that is below ``θ``, times the neuron's factor over those
     integers (``s`` once it is at its chip scale); ``inf`` for a neuron that never reaches
     its threshold."""
-    odd_all, low_all, _ = _integer_scale(net, idx)
-    odd, low = odd_all[idx], low_all[idx]
-    dmax, dmin = drive_bounds_all(net)
-    lo, hi = potential_bounds_all(net, dmax[idx], dmin[idx], idx)
-    theta = scaled_values(net.threshold[idx], odd, low)
-    lo, hi = _scaled(lo, odd, low), _scaled(hi, odd, low)
+    odd, low, theta, lo, hi, _ = _reduced_bounds(net, idx)
     exponent = np.clip(low, -2000, 2000).astype(np.int32)
     factor = np.where(odd == 0, 1.0, np.ldexp(odd.astype(np.float64), exponent))
     return np.where(lo < theta, np.maximum(1.0, theta - hi) * factor, np.inf)

@@ -47,7 +47,7 @@ from spikec.errors import CompileError, LimitError
 from spikec.ir.network import Network
 from spikec.passes.manager import CompileContext, Pass, register_pass
 
-__all__ = ["FaninSplit", "FaninSplitResult", "count_cutoff", "split_fanins", "unary_levels"]
+__all__ = ["FaninSplit", "FaninSplitResult", "count_cutoff", "report_shift", "split_fanins", "unary_levels"]
 
 #: The most tree levels a split may need (each level at least halves the units).
 _MAX_LEVELS = 64
@@ -165,6 +165,24 @@ class FaninSplitResult:
     shift: np.ndarray
 
 
+def report_shift(net: Network, shift: np.ndarray, ctx: CompileContext | None, pass_name: str,
+                 why: str) -> None:
+    """Warn that observable neurons spike later (``shift`` steps, each), naming the first and
+    counting the rest; under ``--exact`` refuse instead."""
+    if ctx is None:
+        return
+    moved = np.flatnonzero((shift > 0) & ctx.observable_mask(net)[:len(shift)])
+    if not len(moved):
+        return
+    first = int(moved[0])
+    message = (f"spikes {int(shift[first])} step(s) later{why}"
+               + (f" (with {len(moved) - 1:,} more observable neurons)" if len(moved) > 1 else ""))
+    if ctx.exact:
+        raise CompileError(f"{pass_name}: neuron '{net.name_of(first)}' {message}; --exact refuses a change"
+                           " of latency", net.location_of(first))
+    ctx.note(pass_name, f"neuron '{net.name_of(first)}'", message, net.location_of(first), severity="warning")
+
+
 def _check_quiescent(net: Network, shift: np.ndarray) -> None:
     """A neuron that spikes later starts its dynamics that many steps early, with nothing
     arriving yet: exact only when those idle steps neither fire it nor move its potential
@@ -196,18 +214,7 @@ def split_fanins(net: Network, fan_in: int, ctx: CompileContext | None = None,
     _check_quiescent(net, shift)
     pre, post = net.pre.astype(np.int64), net.post.astype(np.int64)
     if shift.any():
-        observable = ctx.observable_mask(net) if ctx is not None else np.ones(len(net), dtype=bool)
-        moved = np.flatnonzero((shift > 0) & observable)
-        if len(moved):
-            first = int(moved[0])
-            message = (f"spikes {int(shift[first])} step(s) later after fan-in splitting"
-                       + (f" (with {len(moved) - 1:,} more observable neurons)" if len(moved) > 1 else ""))
-            if ctx is not None and ctx.exact:
-                raise CompileError(f"fanin-split: neuron '{net.name_of(first)}' {message}; --exact refuses"
-                                   " a change of latency", net.location_of(first))
-            if ctx is not None:
-                ctx.note(pass_name, f"neuron '{net.name_of(first)}'", message, net.location_of(first),
-                         severity="warning")
+        report_shift(net, shift, ctx, pass_name, " after fan-in splitting")
     # new delays: every synapse absorbs the shifts; a split gate's inputs also the tree's depth
     new_delay = net.delay + shift[post] - shift[pre] - depth[post]
     taken = depth[post] > 0

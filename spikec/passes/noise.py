@@ -37,7 +37,7 @@ from spikec.chip.target import Target
 from spikec.errors import CompileError
 from spikec.ir.analysis import silent_mask
 from spikec.ir.network import Network
-from spikec.passes.fanin import _check_quiescent, _retime
+from spikec.passes.fanin import _check_quiescent, _retime, report_shift
 from spikec.passes.manager import CompileContext, Pass, register_pass
 
 __all__ = ["NoiseMap", "map_noise", "relay_rewrite"]
@@ -59,19 +59,8 @@ def relay_rewrite(net: Network, idx: np.ndarray, ctx: CompileContext | None = No
     carried = shift.copy()
     carried[idx] -= 1  # the gate carries the neuron's dynamics one step ahead of the relay
     _check_quiescent(net, np.maximum(carried, 0))
-    observable = ctx.observable_mask(net) if ctx is not None else np.ones(n, dtype=bool)
-    moved = np.flatnonzero((shift > 0) & observable)
-    if len(moved):
-        first = int(moved[0])
-        message = (f"spikes {int(shift[first])} step(s) later: a stochastic gate with several potentials over"
-                   " threshold became a deterministic gate and a stochastic relay"
-                   + (f" (with {len(moved) - 1:,} more observable neurons)" if len(moved) > 1 else ""))
-        if ctx is not None and ctx.exact:
-            raise CompileError(f"{pass_name}: neuron '{net.name_of(first)}' {message}; --exact refuses a"
-                               " change of latency", net.location_of(first))
-        if ctx is not None:
-            ctx.note(pass_name, f"neuron '{net.name_of(first)}'", message, net.location_of(first),
-                     severity="warning")
+    report_shift(net, shift, ctx, pass_name, ": a stochastic gate with several potentials over threshold"
+                 " became a deterministic gate and a stochastic relay")
     pre, post = net.pre.astype(np.int64), net.post.astype(np.int64)
     into = depth[post] > 0
     new_delay = net.delay + shift[post] - shift[pre] - depth[post]
