@@ -197,33 +197,14 @@ def count_field_rows(data: np.ndarray, nodes: Sequence[float], shape: Sequence[i
     if len(node_arr) != k or len(shape) not in (1, 2):
         raise SpikecError(f"bad field decode key for a probe of {k} neurons")
     is_clock = node_arr < 0
-    clocks = np.flatnonzero(is_clock)
-    ticks = np.zeros((trials, steps), dtype=np.int32)  # clock spikes per step
-    for r in clocks.tolist():
-        ticks += data[r]
-    window_of_step = np.cumsum(ticks, axis=1, dtype=np.int32)
-    window_of_step -= 1  # -1 before the first clock spike
+    window_of_step = _windows_of_steps(data, np.flatnonzero(is_clock))
     ends = window_of_step[:, -1].astype(np.int64) + 1 if steps else np.zeros(trials, dtype=np.int64)
-    del ticks
     if windows is None:
         windows = max(int(ends.max()) - 1, 0) if trials else 0
     windows = max(windows, 0)
-    counts = np.zeros((trials, windows, n_nodes), dtype=np.int64)
     counted = np.flatnonzero(~is_clock)
-    node_of = node_arr[counted].astype(np.int64)
-    sb = max(1, min(steps, FIELD_CELLS))
-    tb = max(1, min(trials, FIELD_CELLS // sb))
-    rb = max(1, min(len(counted), FIELD_CELLS // (tb * sb)))
-    for r0 in range(0, len(counted), rb):
-        rows = counted[r0:r0 + rb]
-        for b0 in range(0, trials, tb):
-            for s0 in range(0, steps, sb):
-                j, b, t = np.nonzero(data[rows, b0:b0 + tb, s0:s0 + sb])
-                b += b0
-                t += s0
-                win = window_of_step[b, t]
-                keep = (win >= 0) & (win < windows)
-                np.add.at(counts, (b[keep], win[keep], node_of[r0 + j[keep]]), 1)
+    counts = _count_by_window(data, counted, node_arr[counted].astype(np.int64), window_of_step, windows,
+                              n_nodes, 0)
     complete = np.arange(windows)[None, :] < (ends[:, None] - 1)
     finish = np.argmax(window_of_step >= windows, axis=1) if steps else np.zeros(trials, dtype=np.int64)
     return counts.reshape((trials, windows, *shape)), complete, finish
@@ -243,14 +224,29 @@ def count_exit_rows(data: np.ndarray, clock_rows: Any, rows: Any, nodes: Any, n_
     node_of = np.asarray(nodes, dtype=np.int64)
     if len(node_of) != len(rows):
         raise SpikecError(f"bad exits decode key: {len(rows)} gates, {len(node_of)} nodes")
-    clock_rows = np.asarray(clock_rows, dtype=np.int64)
-    ticks = np.zeros((trials, steps), dtype=np.int32)
-    for r in clock_rows:
-        ticks += data[int(r)]
+    window_of_step = _windows_of_steps(data, np.asarray(clock_rows, dtype=np.int64))
+    return _count_by_window(data, rows, node_of, window_of_step, max(windows, 0), n_nodes, lag)
+
+
+def _windows_of_steps(data: np.ndarray, clocks: np.ndarray) -> np.ndarray:
+    """(trials, steps) int32: the window each step lies in, cut by the spikes of rows
+    ``clocks`` of ``data`` (k, trials, steps); -1 before the first clock spike."""
+    _, trials, steps = data.shape
+    ticks = np.zeros((trials, steps), dtype=np.int32)  # clock spikes per step
+    for r in clocks.tolist():
+        ticks += data[r]
     window_of_step = np.cumsum(ticks, axis=1, dtype=np.int32)
     window_of_step -= 1
-    del ticks
-    counts = np.zeros((trials, max(windows, 0), n_nodes), dtype=np.int64)
+    return window_of_step
+
+
+def _count_by_window(data: np.ndarray, rows: np.ndarray, node_of: np.ndarray, window_of_step: np.ndarray,
+                     windows: int, n_nodes: int, lag: int) -> np.ndarray:
+    """(trials, windows, n_nodes) counts of the spikes of ``rows`` of ``data``, row j counting
+    for node ``node_of[j]``, a spike at step t in the window of step ``t - lag``; read in
+    blocks of at most :data:`FIELD_CELLS` cells."""
+    _, trials, steps = data.shape
+    counts = np.zeros((trials, windows, n_nodes), dtype=np.int64)
     sb = max(1, min(steps, FIELD_CELLS))
     tb = max(1, min(trials, FIELD_CELLS // sb))
     rb = max(1, min(len(rows), FIELD_CELLS // (tb * sb)))
