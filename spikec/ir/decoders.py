@@ -219,7 +219,6 @@ def count_exit_rows(data: np.ndarray, clock_rows: Any, rows: Any, nodes: Any, n_
     spikes of ``clock_rows`` as :func:`count_field_rows` cuts them), so a spike at step t counts
     in the window of step ``t - lag``: window m holds the walkers lost in the move from model step
     m to m + 1. The rows are read in blocks of at most :data:`FIELD_CELLS` cells."""
-    _, trials, steps = data.shape
     rows = np.asarray(rows, dtype=np.int64)
     node_of = np.asarray(nodes, dtype=np.int64)
     if len(node_of) != len(rows):
