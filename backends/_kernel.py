@@ -33,7 +33,7 @@ def run_block(
     stoch_pos: np.ndarray,  # (N,) column in draws, or -1
     p: np.ndarray,  # (N,)
     draws: np.ndarray,  # (t1 - t0, B, n_stoch) uniforms of this block
-    raster: np.ndarray,  # (T, B, K_in) bool
+    raster: np.ndarray,  # (t1 - t0, B, K_in) bool: this block's input spikes
     cur_pos: np.ndarray,  # (N,) column in cur, or -1
     cur: np.ndarray,  # (T, B, K_cur)
     rec_pos: np.ndarray,  # (N,) column in spikes_out, or -1
@@ -67,7 +67,7 @@ def run_block(
             for i in range(n):
                 ip = input_pos[i]
                 if ip >= 0:
-                    spike = raster[t, b, ip]
+                    spike = raster[row, b, ip]
                 else:
                     # 1. integrate
                     cell = base + i

@@ -9,7 +9,7 @@
  * compiled without floating-point contraction, so all engines agree bit for bit.
  *
  * Layouts (C order): v and ring are this trial's rows (N and L * N doubles, cell slot * N + i,
- * bias pre-loaded); raster (T, B, K_in) bytes; cur (T, B, K_cur); draws (rows, B, S);
+ * bias pre-loaded); raster (t1 - t0, B, K_in) bytes (this block's rows); cur (T, B, K_cur); draws (rows, B, S);
  * spikes_out (R, B, T) bytes; pots_out (P, B, T). Returns the synaptic events delivered.
  */
 #include <stdint.h>
@@ -34,7 +34,7 @@ int64_t spikec_run_trial(
             int spike;
             const int64_t ip = input_pos[i];
             if (ip >= 0) {
-                spike = raster[(t * trials + b) * k_in + ip] != 0;
+                spike = raster[(row * trials + b) * k_in + ip] != 0;
             } else {
                 /* 1. integrate */
                 const int64_t cell = base + i;

@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from spikec.backends import native
+from spikec.backends.stimulus import BlockDraws
 
 __all__ = ["EventEngine", "engine", "auto", "available", "unavailable", "quiet", "DENSE_FRACTION"]
 
@@ -69,14 +70,23 @@ DENSE_FRACTION = 0.25
 
 _P = ctypes.c_void_p
 _I = ctypes.c_int64
-_ARGTYPES = ([_I] * 7 + [_P] * 8 + [_I] + [_P, _P, _I] + [_P, _P, _I] + [_P] * 10 + [_I] + [_P] * 10)
+_ARGTYPES = ([_I] * 7 + [_P] * 9 + [_P, _P, _P, _I] + [_P, _P, _I] + [_P] * 10 + [_I] + [_P] * 10)
 _STATE: dict[str, Any] = {}
 
 
 def _library() -> Any | None:
     if "fn" not in _STATE:
         _STATE["fn"], _STATE["why"] = native.load("_event.c", "spikec_event_trial", _ARGTYPES)
+        if _STATE["fn"] is not None:
+            _STATE["jumps"], _STATE["why"] = native.load("_event.c", "spikec_pcg_jumps", [_I, _P])
+            if _STATE["jumps"] is None:
+                _STATE["fn"] = None
     return _STATE["fn"]
+
+
+def _drawn(draws: Any, r0: int) -> np.ndarray:
+    """Rows r0.. of a block's uniforms as an array (for another engine)."""
+    return draws.array(r0) if isinstance(draws, BlockDraws) else draws[r0:]
 
 
 def available() -> bool:
@@ -114,12 +124,21 @@ class EventEngine:
     calls). With ``adaptive`` it is the ``engine="auto"`` choice between itself and
     ``fallback``, a compiled kernel's ``run_block``; ``choice`` says what ran."""
 
+    #: The simulator passes each block's inputs as an :class:`~spikec.backends.stimulus.InputWindow`
+    #: (the kernel reads its events) and the ring buffer zeroed, not pre-loaded with the bias.
+    sparse_inputs = True
+    lazy_ring = True
+    #: ... and each block's uniforms as a :class:`~spikec.backends.stimulus.BlockDraws` (the
+    #: kernel computes only the draws of stochastic neurons over threshold).
+    lazy_draws = True
+
     def __init__(self, fallback: Any = None, adaptive: bool = False) -> None:
         self.fallback = fallback
         self.adaptive = adaptive
         self.choice = ""
         self._state: list[list[int]] = []
         self._arrays: list[np.ndarray] = []
+        self._table: np.ndarray | None = None
 
     @staticmethod
     def state_bytes(neurons: int, ring_len: int, trials: int) -> int:
@@ -161,41 +180,67 @@ class EventEngine:
 
     def __call__(self, t0: int, t1: int, v: np.ndarray, ring: np.ndarray, bias: np.ndarray,
                  thr: np.ndarray, keep: np.ndarray, reset: np.ndarray, input_pos: np.ndarray,
-                 stoch_pos: np.ndarray, p: np.ndarray, draws: np.ndarray, raster: np.ndarray,
+                 stoch_pos: np.ndarray, p: np.ndarray, draws: np.ndarray, window: Any,
                  cur_pos: np.ndarray, cur: np.ndarray, rec_pos: np.ndarray, spikes_out: np.ndarray,
                  pot_pos: np.ndarray, pots_out: np.ndarray, indptr: np.ndarray, offset: np.ndarray,
                  weight: np.ndarray, events: np.ndarray) -> None:
         """Advance every trial from step t0 to t1: the arguments and effect of
-        :func:`spikec.backends._kernel.run_block`."""
-        args = (v, ring, bias, thr, keep, reset, input_pos, stoch_pos, p, draws, raster, cur_pos, cur,
-                rec_pos, spikes_out, pot_pos, pots_out, indptr, offset, weight, events)
+        :func:`spikec.backends._kernel.run_block`, except that the inputs come as the block's
+        :class:`~spikec.backends.stimulus.InputWindow` and the ring as :attr:`lazy_ring`."""
+        args = [v, ring, bias, thr, keep, reset, input_pos, stoch_pos, p, draws, window, cur_pos, cur,
+                rec_pos, spikes_out, pot_pos, pots_out, indptr, offset, weight, events]
         if t0 == 0 and not self.choice:
             self._start(v, ring, bias, thr, keep, input_pos, cur_pos, pot_pos)
+            if self.choice != "event":
+                self._hand_over(ring, bias)
         if self.choice != "event":
+            args[9], args[10] = _drawn(draws, 0), window.raster
             self.fallback(t0, t1, *args)
             return
-        if self.adaptive and self.choice == "event" and t0 == 0:
+        if self.adaptive and t0 == 0:
             k = min(t1, _probe_steps(spikes_out.shape[2]))
             self._block(0, k, *args)
             touched = self._arrays[-1]
             per_step = float(touched.sum()) / (k * v.shape[0])
             if per_step > DENSE_FRACTION * v.shape[1]:
                 self.choice = "native"
+                self._hand_over(ring, bias)
             log.debug("engine auto: %s (%.1f of %d neurons touched per step over %d steps)",
                       self.choice, per_step, v.shape[1], k)
             if k < t1:
-                rest = (*args[:9], draws[k:], *args[10:])
-                (self._block if self.choice == "event" else self.fallback)(k, t1, *rest)
+                if self.choice == "event":
+                    self._block(k, t1, *args, row0=k)
+                else:
+                    args[9], args[10] = _drawn(draws, k), window.raster[k:]
+                    self.fallback(k, t1, *args)
             return
         self._block(t0, t1, *args)
 
+    def _jumps(self, width: int) -> np.ndarray:
+        """The PCG64 jump table (A_k, G_k), k = 0..width, of ``_event.c`` (made once per run)."""
+        if self._table is None or len(self._table) != width + 1:
+            self._table = np.empty((width + 1, 4), dtype=np.uint64)
+            _STATE["jumps"](width, _address(self._table))
+        return self._table
+
+    def _hand_over(self, ring: np.ndarray, bias: np.ndarray) -> None:
+        """Pre-load the ring for another engine: the bias in every cell not marked pending."""
+        trials = ring.shape[0]
+        cells = ring.reshape(trials, -1, len(bias))
+        if not self._arrays:
+            cells[...] = bias
+            return
+        pend = self._arrays[4].reshape(cells.shape)
+        np.copyto(cells, bias, where=pend == 0)
+
     def _block(self, t0: int, t1: int, v: np.ndarray, ring: np.ndarray, bias: np.ndarray,
                thr: np.ndarray, keep: np.ndarray, reset: np.ndarray, input_pos: np.ndarray,
-               stoch_pos: np.ndarray, p: np.ndarray, draws: np.ndarray, raster: np.ndarray,
+               stoch_pos: np.ndarray, p: np.ndarray, draws: np.ndarray, window: Any,
                cur_pos: np.ndarray, cur: np.ndarray, rec_pos: np.ndarray, spikes_out: np.ndarray,
                pot_pos: np.ndarray, pots_out: np.ndarray, indptr: np.ndarray, offset: np.ndarray,
-               weight: np.ndarray, events: np.ndarray) -> None:
-        """The C kernel on every trial, trials in parallel on threads."""
+               weight: np.ndarray, events: np.ndarray, *, row0: int = 0) -> None:
+        """The C kernel on every trial, trials in parallel on threads (``row0``: the window row
+        of step t0)."""
         fn = _library()
         if fn is None:
             raise RuntimeError(f"the event kernel is not available: {unavailable()}")
@@ -206,8 +251,13 @@ class EventEngine:
         off64 = _address(offset) if offset.dtype == np.int64 else 0
         head = [t0, t1, 0, trials, n, ring_len, spikes_out.shape[2]]
         shared = [_address(x) for x in (bias, thr, keep, reset, p)]
-        tail = [_address(raster.view(np.uint8)), raster.shape[2], _address(stoch_pos), _address(draws),
-                draws.shape[2], _address(cur_pos), _address(cur), cur.shape[2], _address(rec_pos),
+        in_ptr, in_col = window.events
+        in_ptr = in_ptr[row0 * trials:]
+        width = draws.width if isinstance(draws, BlockDraws) else 0
+        rng = draws.states(row0) if isinstance(draws, BlockDraws) else np.zeros((trials, 4), np.uint64)
+        jumps = self._jumps(width)
+        tail = [_address(in_ptr), _address(in_col), _address(stoch_pos), _address(rng),
+                _address(jumps), width, _address(cur_pos), _address(cur), cur.shape[2], _address(rec_pos),
                 _address(spikes_out.view(np.uint8)), _address(pot_pos), _address(pots_out),
                 _address(indptr), off32, off64, _address(weight), _address(inputs), _address(always),
                 len(always)]

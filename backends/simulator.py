@@ -48,7 +48,15 @@ from spikec.backends.memory import DEFAULT_MAX_MEMORY, memory_total
 from spikec.backends.memory import max_memory as _max_memory
 from spikec.backends.memory import refuse as _refuse
 from spikec.backends.results import Recording, SimResult
-from spikec.backends.stimulus import NEURON_STREAM, plan_currents, plan_inputs, poisson_bytes, trial_rng
+from spikec.backends.stimulus import (
+    NEURON_STREAM,
+    BlockDraws,
+    InputPlan,
+    plan_currents,
+    plan_inputs,
+    poisson_bytes,
+    trial_rng,
+)
 from spikec.errors import NetworkError, SimulationError, did_you_mean
 from spikec.ir.network import Network
 from spikec.ir.verify import verify
@@ -56,6 +64,7 @@ from spikec.ir.verify import verify
 __all__ = ["Simulator", "SimResult", "simulate", "memory_total", "DEFAULT_MAX_MEMORY", "ENGINES"]
 
 _DRAW_BLOCK = 1 << 22  # uniforms generated per block (per trial)
+_INPUT_BLOCK = 1 << 24  # bytes of one block's dense input raster (steps x trials x inputs)
 _EVENT_CHUNK = 1 << 20  # synaptic events per scatter-add of the numpy engine (bounds its temporaries)
 
 
@@ -67,7 +76,7 @@ class _Run:
     trials: int
     cur_idx: np.ndarray
     cur: np.ndarray
-    raster: np.ndarray
+    inputs: InputPlan
     rec_idx: np.ndarray
     pot_idx: np.ndarray
     rngs: list[np.random.Generator]
@@ -232,7 +241,7 @@ class Simulator:
         parts = {
             "compiled network": self._held(),
             "synapse table": table,
-            "input spikes": steps * t * k_in + 8 * n,
+            "input spikes": self._block_rows(steps, t) * t * k_in + 8 * n,
             "Poisson draws": poisson_bytes(self.net, steps),
             "currents": 8 * steps * t * n_cur,
             "recorded spikes": steps * t * n_rec + 16 * n_rec,
@@ -312,14 +321,15 @@ class Simulator:
         n = self.n
         # int32 cells when they fit: the kernel reads the synapse table every step
         offset_type = np.int32 if kernel is not None and ring_len * n < 2**31 else np.int64
-        plan = plan_inputs(self.net, steps, trials, inputs, seed, trial_offset)
+        plan = plan_inputs(self.net, steps, trials, inputs, seed, trial_offset,
+                           max(0, limit - memory_total(parts)))
         cur_idx, cur = plan_currents(self.net, steps, trials, currents)
         run = _Run(
             steps=steps,
             trials=trials,
             cur_idx=cur_idx,
             cur=cur,
-            raster=plan.raster,
+            inputs=plan,
             rec_idx=rec_idx,
             pot_idx=pot_idx,
             rngs=[trial_rng(seed, trial_offset + b, NEURON_STREAM) for b in range(trials)],
@@ -345,9 +355,18 @@ class Simulator:
             draws[:, b, :] = rng.random((rows, len(self.stochastic)))
         return draws
 
+    def _block_rows(self, steps: int, trials: int) -> int:
+        """Steps per block: one block of uniforms and one of the dense input raster at most."""
+        rows, ns, k_in = steps, len(self.stochastic), len(self.input_idx)
+        if ns:
+            rows = min(rows, _DRAW_BLOCK // (ns * trials))
+        if k_in:
+            rows = min(rows, _INPUT_BLOCK // (k_in * trials))
+        return max(1, rows)
+
     def _blocks(self, run: _Run) -> Iterable[tuple[int, int]]:
-        """Step ranges of one draw block each (smaller when a progress bar is shown)."""
-        block = max(1, _DRAW_BLOCK // max(1, len(self.stochastic) * run.trials))
+        """Step ranges of one block each (smaller when a progress bar is shown)."""
+        block = self._block_rows(run.steps, run.trials)
         if run.bar is not None:
             block = min(block, max(1, run.steps // 100))
         for t0 in range(0, run.steps, block):
@@ -374,6 +393,7 @@ class Simulator:
         for t0, t1 in self._blocks(run):
             draws = None  # freed before the next block is drawn
             draws = self._draw(run, t1 - t0) if len(stoch) else None
+            raster = run.inputs.window(t0, t1).raster
             for t in range(t0, t1):
                 # 1. integrate (bias is pre-loaded in the ring slot)
                 cur_slot = ring[:, t % ring_len, :]
@@ -388,7 +408,7 @@ class Simulator:
                 if draws is not None:
                     fired[:, stoch] &= draws[t - t0] < self.p_stochastic
                 if len(self.input_idx):
-                    fired[:, self.input_idx] = run.raster[t]
+                    fired[:, self.input_idx] = raster[t - t0]
                 if len(run.rec_idx):
                     run.spikes_out[:, :, t] = fired[:, run.rec_idx].T
                 # 3. reset / leak
@@ -429,8 +449,11 @@ class Simulator:
         """The compiled engine (:mod:`spikec.backends._kernel`): trials in parallel."""
         n, trials = self.n, run.trials
         v = np.broadcast_to(self.v0, (trials, n)).copy()
-        ring = np.broadcast_to(self.bias, (trials, run.ring_len, n)).copy()
-        ring = ring.reshape(trials, run.ring_len * n)
+        if getattr(kernel, "lazy_ring", False):  # the event engine: O(N) set-up (see backends/_event.c)
+            ring = np.zeros((trials, run.ring_len * n))
+        else:
+            ring = np.broadcast_to(self.bias, (trials, run.ring_len, n)).copy()
+            ring = ring.reshape(trials, run.ring_len * n)
 
         def positions(idx: np.ndarray) -> np.ndarray:
             pos = np.full(n, -1, dtype=np.int64)
@@ -441,15 +464,24 @@ class Simulator:
         p[self.stochastic] = self.p_stochastic
         events = np.zeros(trials, dtype=np.int64)
         no_draws = np.zeros((0, trials, 0))
+        sparse_inputs = getattr(kernel, "sparse_inputs", False)
+        lazy_draws = getattr(kernel, "lazy_draws", False) and len(self.stochastic)
         for t0, t1 in self._blocks(run):
-            draws = self._draw(run, t1 - t0) if len(self.stochastic) else no_draws
+            if lazy_draws:  # the kernel draws what it needs (backends/_event.c)
+                draws: Any = BlockDraws(run.rngs, t1 - t0, len(self.stochastic))
+            else:
+                draws = self._draw(run, t1 - t0) if len(self.stochastic) else no_draws
+            window = run.inputs.window(t0, t1)
             kernel(
                 t0, t1, v, ring, self.bias, self.threshold, self.keep, self.reset,
-                positions(self.input_idx), positions(self.stochastic), p, draws, run.raster,
+                positions(self.input_idx), positions(self.stochastic), p, draws,
+                window if sparse_inputs else window.raster,
                 positions(run.cur_idx), run.cur, positions(run.rec_idx), run.spikes_out,
                 positions(run.pot_idx), run.pots_out, run.indptr, run.offset, run.weight, events,
             )
-            del draws  # before the next block is drawn
+            if lazy_draws:
+                draws.advance()
+            del draws, window  # before the next block is drawn
         run.events += int(events.sum())
 
     def _resolve(self, ref: Any, what: str) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Turning user inputs, file stimuli and injected currents into dense per-step arrays.
+"""Turning user inputs, file stimuli and injected currents into what the engines read.
 
 Shared by the fast simulator and the reference interpreter: both must read
 ``inputs=``/``currents=`` the same way, so this is argument handling, not
@@ -24,7 +24,8 @@ import numpy as np
 from spikec.errors import SimulationError, did_you_mean
 from spikec.ir.network import Network
 
-__all__ = ["trial_rng", "InputPlan", "plan_inputs", "plan_currents", "poisson_bytes"]
+__all__ = ["trial_rng", "BlockDraws", "InputPlan", "InputWindow", "plan_inputs", "plan_currents",
+           "poisson_bytes"]
 
 STIMULUS_STREAM = 0
 NEURON_STREAM = 1
@@ -37,13 +38,139 @@ def trial_rng(seed: int, trial: int, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(trial, stream)))
 
 
+class BlockDraws:
+    """One block of a run's neuron-stream uniforms, left undrawn: ``rows`` steps of ``width``
+    uniforms (one per stochastic neuron) per trial, from ``rngs`` (each at the block's start).
+
+    ``array(r0)`` draws rows ``r0..rows`` as the engines read them, shape (rows - r0, trials,
+    width); ``states(r0)`` gives each trial's PCG64 state and increment at row r0 as uint64
+    (trials, 4) (state hi, lo, increment hi, lo), from which the event kernel computes only the
+    uniforms it needs; ``advance()`` moves every generator past the block, as drawing it would."""
+
+    def __init__(self, rngs: list[np.random.Generator], rows: int, width: int) -> None:
+        self.rngs, self.rows, self.width = rngs, rows, width
+
+    def _at(self, rng: np.random.Generator, r0: int) -> np.random.PCG64:
+        bits = np.random.PCG64()
+        bits.state = dict(rng.bit_generator.state)  # type: ignore[assignment]
+        bits.advance(r0 * self.width)
+        return bits
+
+    def array(self, r0: int = 0) -> np.ndarray:
+        out = np.empty((self.rows - r0, len(self.rngs), self.width))
+        for b, rng in enumerate(self.rngs):
+            out[:, b, :] = np.random.Generator(self._at(rng, r0)).random((self.rows - r0, self.width))
+        return out
+
+    def states(self, r0: int = 0) -> np.ndarray:
+        out = np.zeros((len(self.rngs), 4), dtype=np.uint64)
+        mask = (1 << 64) - 1
+        for b, rng in enumerate(self.rngs):
+            st = self._at(rng, r0).state["state"]
+            out[b] = [st["state"] >> 64, st["state"] & mask, st["inc"] >> 64, st["inc"] & mask]
+        return out
+
+    def advance(self) -> None:
+        for rng in self.rngs:
+            bits: Any = rng.bit_generator  # a PCG64 (trial_rng)
+            bits.advance(self.rows * self.width)
+
+
+@dataclass
+class InputWindow:
+    """The input spikes of steps ``t0 .. t1`` (a window of an :class:`InputPlan`), in the form an
+    engine needs: ``raster`` (rows, trials, K) bool, or as events, ``ptr`` ((rows * trials + 1,)
+    int64) and ``col`` (int32): step ``t0 + r``, trial ``b`` spikes the inputs of columns
+    ``col[ptr[r * trials + b]:ptr[r * trials + b + 1]]`` (ascending). Each form is made on
+    first use, from the plan's spike keys (and, for Poisson stimuli, from the dense window)."""
+
+    plan: InputPlan
+    t0: int
+    t1: int
+    _raster: np.ndarray | None = None
+    _events: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def raster(self) -> np.ndarray:
+        if self._raster is None:
+            self._raster = self.plan._dense(self.t0, self.t1)
+        return self._raster
+
+    @property
+    def events(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._events is None:
+            plan = self.plan
+            cells = (self.t1 - self.t0) * plan.trials
+            k = max(1, len(plan.neurons))
+            if len(plan.poisson) or self._raster is not None:
+                flat = np.flatnonzero(self.raster)
+            else:
+                flat = plan._keys_in(self.t0, self.t1) - self.t0 * plan.trials * k
+            ptr = np.zeros(cells + 1, dtype=np.int64)
+            np.cumsum(np.bincount(flat // k, minlength=cells), out=ptr[1:])
+            self._events = (ptr, (flat % k).astype(np.int32))
+        return self._events
+
+
 @dataclass
 class InputPlan:
-    """Spike rasters of the input neurons: ``raster[t, b, k]`` for the input of index
-    ``neurons[k]`` (every input, in network order)."""
+    """The spikes of every input neuron (``neurons[k]`` is column k, every input in network
+    order), for ``steps`` steps of ``trials`` trials. Given spikes and file spike times are
+    held as sorted keys ``(t * trials + b) * K + k`` (memory O(spikes), not O(steps x inputs));
+    Poisson stimuli are drawn window by window, in order, from each trial's stimulus stream
+    (``window(t0, t1)`` must follow ``window(.., t0)``; ``raster`` starts the streams over)."""
 
     neurons: np.ndarray
-    raster: np.ndarray  # (steps, trials, len(neurons)) bool
+    steps: int
+    trials: int
+    keys: np.ndarray  # int64, sorted, unique
+    poisson: np.ndarray  # columns with a Poisson stimulus
+    rates: np.ndarray  # their spike probability per step
+    seed: int = 0
+    trial_offset: int = 0
+    _rngs: list[np.random.Generator] | None = None
+    _next: int = 0
+
+    def window(self, t0: int, t1: int) -> InputWindow:
+        """The spikes of steps t0 .. t1 (see :class:`InputWindow`)."""
+        return InputWindow(self, t0, t1)
+
+    @property
+    def raster(self) -> np.ndarray:
+        """Every step's spikes as one (steps, trials, K) bool array (the Poisson streams start
+        over, so this is the same raster each time)."""
+        self._rngs, self._next = None, 0
+        return self._dense(0, self.steps)
+
+    @property
+    def spike_count(self) -> int:
+        """Given and file spikes (Poisson ones are drawn as the run goes)."""
+        return len(self.keys)
+
+    def _keys_in(self, t0: int, t1: int) -> np.ndarray:
+        per_step = self.trials * max(1, len(self.neurons))
+        lo, hi = np.searchsorted(self.keys, [t0 * per_step, t1 * per_step])
+        return self.keys[lo:hi]
+
+    def _dense(self, t0: int, t1: int) -> np.ndarray:
+        k = len(self.neurons)
+        out = np.zeros((t1 - t0, self.trials, k), dtype=bool)
+        out.reshape(-1)[self._keys_in(t0, t1) - t0 * self.trials * k] = True
+        if len(self.poisson) and t1 > t0:
+            if self._rngs is None or t0 != self._next:
+                if t0 != 0:
+                    raise ValueError(f"Poisson inputs are drawn in order: window at {t0}, not {self._next}")
+                self._rngs = [trial_rng(self.seed, self.trial_offset + b, STIMULUS_STREAM)
+                              for b in range(self.trials)]
+            # one (steps, k) draw per trial, a block of rows at a time: the same numbers
+            block = _poisson_rows(self.steps, len(self.poisson))
+            for b, rng in enumerate(self._rngs):
+                for r0 in range(t0, t1, block):
+                    r1 = min(t1, r0 + block)
+                    draw = rng.random((r1 - r0, len(self.poisson))) < self.rates
+                    out[r0 - t0:r1 - t0, b, self.poisson] |= draw
+            self._next = t1
+        return out
 
 
 def _as_times(name: str, value: Any, steps: int) -> np.ndarray:
@@ -78,11 +205,12 @@ def _bad_raster(name: str, value: np.ndarray, steps: int, trials: int) -> Simula
 
 def _spike_cells(name: str, value: Any, steps: int,
                  trials: int) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
-    """One input's spikes: a (trials, steps) bool array for a raster, else the (trial, step)
-    index arrays of its spikes (a list of steps for every trial, or one list per trial)."""
+    """One input's spikes: a (steps,) (every trial) or (trials, steps) bool array for a raster,
+    else the (trial, step) index arrays of its spikes (a list of steps for every trial, or one
+    list per trial)."""
     if isinstance(value, np.ndarray) and value.dtype == bool:
         if value.shape == (steps,):
-            return np.broadcast_to(value, (trials, steps))
+            return value
         if value.shape == (trials, steps):
             return value
         raise _bad_raster(name, value, steps, trials)
@@ -109,82 +237,69 @@ def plan_inputs(
     inputs: Mapping[str, Any] | None,
     seed: int,
     trial_offset: int,
+    max_bytes: int | None = None,
 ) -> InputPlan:
-    """Rasters for every input neuron: from ``inputs``, else its file stimulus, else silent.
+    """The spikes of every input neuron: from ``inputs``, else its file stimulus, else silent.
 
     The Poisson stimuli are drawn, per trial, as one ``random((steps, k))`` over the k
-    inputs with a rate and no given spikes, in network order."""
+    inputs with a rate and no given spikes, in network order (window by window, see
+    :class:`InputPlan`). The given and file spikes take 16 bytes each while they are sorted;
+    over ``max_bytes`` that is refused before it is allocated."""
     neurons = net.input_indices()
+    k_in = max(1, len(neurons))
     column = np.full(len(net), -1, dtype=np.int64)
     column[neurons] = np.arange(len(neurons))
-    raster = np.zeros((steps, trials, len(neurons)), dtype=bool)
     given = dict(inputs or {})
-    found: list[tuple[int, str]] = []
-    for name in given:
-        i = net.index(name) if isinstance(name, str) and name in net else -1
-        if i < 0:
+    names = list(given)
+    idx = net.find(names)
+    bad = np.flatnonzero((idx < 0) | (column[idx] < 0))
+    if len(bad):
+        name = names[int(bad[0])]
+        if idx[bad[0]] < 0:
             raise SimulationError(f"no input neuron named '{name}'{did_you_mean(str(name), net.inputs())}")
-        if column[i] < 0:
-            raise SimulationError(f"input '{name}' is a neuron, not an input neuron")
-        found.append((int(column[i]), name))
+        raise SimulationError(f"input '{name}' is a neuron, not an input neuron")
+    found = sorted(zip(column[idx].tolist(), names, strict=True))
     is_given = np.zeros(len(neurons), dtype=bool)
-    cells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (steps, trials, columns) of given spikes
-    rows: list[tuple[int, np.ndarray]] = []  # inputs given as rasters: (column, (trials, steps))
-    for k, name in sorted(found):
+    keys: list[np.ndarray] = []
+    b_all = np.arange(trials, dtype=np.int64)
+    for k, name in found:
         got = _spike_cells(name, given[name], steps, trials)
         if isinstance(got, tuple):
-            cells.append((got[1], got[0], np.full(len(got[0]), k)))
+            b, t = got
+            cell = t.astype(np.int64) * trials + b
+        elif got.ndim == 1 or trials == 1:  # one raster for every trial
+            cell = (np.flatnonzero(got)[:, None] * trials + b_all).reshape(-1)
         else:
-            rows.append((k, got))
+            b, t = np.nonzero(got)
+            cell = t * trials + b
+        keys.append(cell * k_in + k)
         is_given[k] = True
-    _write_rows(raster, rows)
-    if cells:  # one scatter for every input given as spike steps
-        t_all, b_all, k_all = (np.concatenate(part) for part in zip(*cells, strict=True))
-        raster[t_all.astype(np.int64), b_all, k_all] = True
     # File spike times: inputs given one stimulus together share its tuple, so group by it.
     groups: dict[int, tuple[tuple[int, ...], list[int]]] = {}
     for i, times in net.stimulus_times.items():
         groups.setdefault(id(times), (times, []))[1].append(i)
+    file_parts: list[tuple[np.ndarray, np.ndarray]] = []
     for times, members in groups.values():
         cols = column[np.array(members, dtype=np.int64)]
-        cols = cols[~is_given[cols]]
-        ts = np.array([t for t in times if t < steps], dtype=np.int64)
+        cols = np.sort(cols[~is_given[cols]])
+        ts = np.unique(np.array([t for t in times if t < steps], dtype=np.int64))
         if len(cols) and len(ts):
-            raster[np.ix_(ts, np.arange(trials), cols)] = True
+            file_parts.append((ts, cols))
+    count = sum(len(x) for x in keys) + trials * sum(len(ts) * len(cols) for ts, cols in file_parts)
+    if max_bytes is not None and 16 * count > max_bytes:
+        raise SimulationError(
+            f"the input spikes ({count:,} given and file spikes over {trials:,} trials) need about"
+            f" {16 * count:,} bytes, over the limit of {max_bytes:,}; run fewer steps or trials at once"
+            " (trial_offset= shards a run exactly), or raise max_memory / SPIKEC_MAX_MEMORY")
+    for ts, cols in file_parts:
+        cell = ts[:, None] * trials + b_all[None, :]
+        keys.append((cell.reshape(-1, 1) * k_in + cols[None, :]).reshape(-1))
+    merged = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    if len(merged) > 1:  # a step given twice is one spike
+        merged = merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
     rates = net.stimulus_rates[neurons]
     poisson = np.flatnonzero(~np.isnan(rates) & ~is_given)
-    if len(poisson) and steps:
-        p = rates[poisson]
-        # Rows of one (steps, k) draw, a block of steps at a time: the same numbers, and the
-        # uniforms of one block only (see poisson_bytes).
-        block = _poisson_rows(steps, len(poisson))
-        for b in range(trials):
-            rng = trial_rng(seed, trial_offset + b, STIMULUS_STREAM)
-            for t0 in range(0, steps, block):
-                t1 = min(steps, t0 + block)
-                raster[t0:t1, b, poisson] = rng.random((t1 - t0, len(poisson))) < p
-    return InputPlan(neurons, raster)
-
-
-def _write_rows(raster: np.ndarray, rows: list[tuple[int, np.ndarray]]) -> None:
-    """Copy rasters given per input into columns of ``raster`` (steps, trials, inputs): runs of
-    consecutive columns at once, in blocks of at most _ROW_BLOCK columns and 16 MiB, so the copy moves
-    contiguous column blocks instead of one strided column per input."""
-    most = max(1, min(_ROW_BLOCK, _ROW_BLOCK_BYTES // max(1, raster.shape[0] * raster.shape[1])))
-    start = 0
-    while start < len(rows):
-        stop = start + 1
-        while (stop < len(rows) and stop - start < most
-               and rows[stop][0] == rows[stop - 1][0] + 1):
-            stop += 1
-        k0 = rows[start][0]
-        block = np.stack([r for _, r in rows[start:stop]], axis=-1)  # (trials, steps, columns)
-        raster[:, :, k0:k0 + stop - start] = block.transpose(1, 0, 2)
-        start = stop
-
-
-_ROW_BLOCK = 256
-_ROW_BLOCK_BYTES = 1 << 24  # the copy's temporary block, at most 16 MiB
+    return InputPlan(neurons, steps, trials, merged, poisson, rates[poisson], seed, trial_offset)
 
 
 def _poisson_rows(steps: int, k: int) -> int:

@@ -16,7 +16,7 @@ synapse column).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -157,6 +157,11 @@ class NetworkStore:
                 raise NetworkError(f"{owner}: no neuron named {name!r}{self._suggest(name)}", loc)
             return idx
         return self.resolve(np.asarray(items, dtype=np.int64) if items else np.zeros(0, np.int64), owner, loc)
+
+    def find(self, names: Iterable[object]) -> np.ndarray:
+        """The index of each of ``names`` (int64), -1 where it names no neuron (or is no string)."""
+        find = self._names.find
+        return np.fromiter((find(x) if isinstance(x, str) else -1 for x in names), dtype=np.int64)
 
     def index(self, name: str) -> int:
         """The index of neuron ``name`` (a :class:`NetworkError` suggests a close name)."""
