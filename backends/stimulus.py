@@ -102,7 +102,7 @@ class InputWindow:
             plan = self.plan
             cells = (self.t1 - self.t0) * plan.trials
             k = max(1, len(plan.neurons))
-            if len(plan.poisson) or self._raster is not None:
+            if len(plan.poisson) or plan.dense is not None or self._raster is not None:
                 flat = np.flatnonzero(self.raster)
             else:
                 flat = plan._keys_in(self.t0, self.t1) - self.t0 * plan.trials * k
@@ -123,11 +123,12 @@ class InputPlan:
     neurons: np.ndarray
     steps: int
     trials: int
-    keys: np.ndarray  # int64, sorted, unique
+    keys: np.ndarray  # int64, sorted, unique (empty when ``dense`` holds the spikes)
     poisson: np.ndarray  # columns with a Poisson stimulus
     rates: np.ndarray  # their spike probability per step
     seed: int = 0
     trial_offset: int = 0
+    dense: np.ndarray | None = None
     _rngs: list[np.random.Generator] | None = None
     _next: int = 0
 
@@ -145,7 +146,7 @@ class InputPlan:
     @property
     def spike_count(self) -> int:
         """Given and file spikes (Poisson ones are drawn as the run goes)."""
-        return len(self.keys)
+        return len(self.keys) if self.dense is None else int(np.count_nonzero(self.dense))
 
     def _keys_in(self, t0: int, t1: int) -> np.ndarray:
         per_step = self.trials * max(1, len(self.neurons))
@@ -154,8 +155,11 @@ class InputPlan:
 
     def _dense(self, t0: int, t1: int) -> np.ndarray:
         k = len(self.neurons)
-        out = np.zeros((t1 - t0, self.trials, k), dtype=bool)
-        out.reshape(-1)[self._keys_in(t0, t1) - t0 * self.trials * k] = True
+        if self.dense is not None:
+            out = self.dense[t0:t1].copy()
+        else:
+            out = np.zeros((t1 - t0, self.trials, k), dtype=bool)
+            out.reshape(-1)[self._keys_in(t0, t1) - t0 * self.trials * k] = True
         if len(self.poisson) and t1 > t0:
             if self._rngs is None or t0 != self._next:
                 if t0 != 0:
@@ -243,8 +247,9 @@ def plan_inputs(
 
     The Poisson stimuli are drawn, per trial, as one ``random((steps, k))`` over the k
     inputs with a rate and no given spikes, in network order (window by window, see
-    :class:`InputPlan`). The given and file spikes take 16 bytes each while they are sorted;
-    over ``max_bytes`` that is refused before it is allocated."""
+    :class:`InputPlan`). The given and file spikes are kept as sorted keys (16 bytes each while
+    they are sorted) or, when that is smaller, as a dense raster (steps x trials x inputs bytes);
+    over ``max_bytes`` the smaller is refused before it is allocated."""
     neurons = net.input_indices()
     k_in = max(1, len(neurons))
     column = np.full(len(net), -1, dtype=np.int64)
@@ -286,20 +291,31 @@ def plan_inputs(
         if len(cols) and len(ts):
             file_parts.append((ts, cols))
     count = sum(len(x) for x in keys) + trials * sum(len(ts) * len(cols) for ts, cols in file_parts)
-    if max_bytes is not None and 16 * count > max_bytes:
+    dense_bytes = steps * trials * len(neurons)
+    if max_bytes is not None and min(16 * count, dense_bytes) > max_bytes:
         raise SimulationError(
             f"the input spikes ({count:,} given and file spikes over {trials:,} trials) need about"
-            f" {16 * count:,} bytes, over the limit of {max_bytes:,}; run fewer steps or trials at once"
-            " (trial_offset= shards a run exactly), or raise max_memory / SPIKEC_MAX_MEMORY")
-    for ts, cols in file_parts:
-        cell = ts[:, None] * trials + b_all[None, :]
-        keys.append((cell.reshape(-1, 1) * k_in + cols[None, :]).reshape(-1))
-    merged = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
-    if len(merged) > 1:  # a step given twice is one spike
-        merged = merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
+            f" {min(16 * count, dense_bytes):,} bytes, over the limit of {max_bytes:,}; run fewer steps or"
+            " trials at once (trial_offset= shards a run exactly), or raise max_memory / SPIKEC_MAX_MEMORY")
+    dense = None
+    merged = np.zeros(0, dtype=np.int64)
+    if dense_bytes < 16 * count:  # dense inputs: scattered into a raster, nothing sorted
+        dense = np.zeros((steps, trials, len(neurons)), dtype=bool)
+        for part in keys:
+            dense.reshape(-1)[part] = True
+        for ts, cols in file_parts:
+            dense[np.ix_(ts, b_all, cols)] = True
+    else:
+        for ts, cols in file_parts:
+            cell = ts[:, None] * trials + b_all[None, :]
+            keys.append((cell.reshape(-1, 1) * k_in + cols[None, :]).reshape(-1))
+        if keys:
+            merged = np.sort(np.concatenate(keys))
+        if len(merged) > 1:  # a step given twice is one spike
+            merged = merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
     rates = net.stimulus_rates[neurons]
     poisson = np.flatnonzero(~np.isnan(rates) & ~is_given)
-    return InputPlan(neurons, steps, trials, merged, poisson, rates[poisson], seed, trial_offset)
+    return InputPlan(neurons, steps, trials, merged, poisson, rates[poisson], seed, trial_offset, dense)
 
 
 def _poisson_rows(steps: int, k: int) -> int:

@@ -6,9 +6,11 @@ Runs ``--trials`` trials (default 64) of the network of
 process on one thread, then with ``spikec.simulate(..., client=...)`` on
 local Dask clusters of 1, 2 and 4 worker processes (one thread each, the
 native kernel on one thread: ``SPIKEC_THREADS=1``), reductions on the workers
-(``keep_raster=False``). Each row is the fastest of ``--repeat`` runs after a
-warm-up run (which starts the workers' Python and loads the kernel), measured
-side by side in this one invocation; the synaptic events of every run are
+(``keep_raster=False``). Each cluster runs ``--repeat`` times after a warm-up run
+(which starts the workers' Python and loads the kernel), each run beside a
+one-process run (so a busy spell of the shared machine slows both alike); a row
+shows its fastest run, the one-process row the fastest of all one-process runs,
+measured side by side in this one invocation; the synaptic events of every run are
 checked against the one-process run.
 
 The table shows each run's time as a ratio to an *ideal split* of the
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=1_000)
     p.add_argument("--trials", type=int, default=64)
     p.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
-    p.add_argument("--repeat", type=int, default=2, help="timed runs per row (the fastest is shown)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="timed runs per cluster, each beside a one-process run (the fastest is shown)")
     p.add_argument("--engine", default="native")
     p.add_argument("--quick", action="store_true", help="smoke test: 1,000 neurons, 50,000 synapses,"
                    " 200 steps")
@@ -80,30 +83,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"network: {cfg.neurons} neurons, {cfg.synapses} synapses, {cfg.steps} steps, {args.trials} trials,"
           f" engine {args.engine}; {cores} cores; load average {os.getloadavg()[0]:.2f}", flush=True)
 
-    def best(run: Any) -> tuple[float, Any]:
-        times, out = [], None
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            out = run()
-            times.append(time.perf_counter() - t0)
-        return min(times), out
-
     spikec.simulate(net, 1, **{**kw, "inputs": {n: r[:, :1] for n, r in inputs.items()}})  # warm-up
-    one_s, one = best(lambda: spikec.simulate(net, cfg.steps, **kw))
-    rows = [("one process", 1, one_s, "")]
-    for w in [int(x) for x in args.workers.split(",") if x.strip()]:
+    counts = [int(x) for x in args.workers.split(",") if x.strip()]
+    times: dict[int, list[float]] = {w: [] for w in [0, *counts]}
+    results: dict[int, Any] = {}
+
+    def timed(w: int, **extra: Any) -> None:
+        t0 = time.perf_counter()
+        results[w] = spikec.simulate(net, cfg.steps, **kw, **extra)
+        times[w].append(time.perf_counter() - t0)
+
+    for w in counts:  # one cluster at a time; its runs alternate with one-process runs
         cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                                            dashboard_address=":0", silence_logs=logging.ERROR,
                                            env={"SPIKEC_THREADS": "1"})
         with cluster, distributed.Client(cluster) as client:
-            def run(client: Any = client) -> Any:
-                return spikec.simulate(net, cfg.steps, client=client, keep_raster=False, **kw)
-
-            run()  # warm-up: the workers import spikec and load the kernel
-            secs, res = best(run)
+            # warm-up: the workers import spikec and load the kernel
+            spikec.simulate(net, cfg.steps, client=client, keep_raster=False, **kw)
+            for _ in range(args.repeat):
+                timed(0)
+                timed(w, client=client, keep_raster=False)
+        print(f"  dask, {w} worker(s): {min(times[w]):.3f} s", flush=True)
+    one_s, one = min(times[0]), results[0]
+    rows = [("one process", 1, one_s, "")]
+    for w in counts:
+        res = results[w]
         same = "identical events" if res.synaptic_events == one.synaptic_events else "EVENTS DIFFER"
-        rows.append((f"dask, {w} worker{'s' if w > 1 else ''}", w, secs, f"{len(res.shards)} shards, {same}"))
-        print(f"  {rows[-1][0]}: {secs:.3f} s", flush=True)
+        rows.append((f"dask, {w} worker{'s' if w > 1 else ''}", w, min(times[w]),
+                     f"{len(res.shards)} shards, {same}"))
+    print("all run times (s), in order: " + "; ".join(
+        f"{'one process' if w == 0 else f'{w} workers'} " + ", ".join(f"{t:.2f}" for t in ts)
+        for w, ts in times.items()))
 
     print("\n| run | workers | run s | speedup | ideal split s | ratio to ideal | notes |")
     print("|---|---|---|---|---|---|---|")
@@ -111,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         ideal = one_s / min(w, cores)
         print(f"| {label} | {w} | {secs:.3f} | {one_s / secs:.2f}x | {ideal:.3f} | {secs / ideal:.2f}"
               f" | {notes} |")
-    print(f"\nrun s: the fastest of {args.repeat} run(s), each after a warm-up; ideal split = one-process"
-          " time / min(workers, cores)")
+    print(f"\nrun s: the fastest of {args.repeat} run(s) per cluster, each beside a one-process run;"
+          " ideal split = one-process time / min(workers, cores)")
     return 0
 
 
