@@ -52,7 +52,7 @@ def max_memory() -> int:
 _ADVICE = {
     "recorded spikes": "record fewer neurons (record=...) or run fewer steps",
     "recorded potentials": "record the potentials of fewer neurons",
-    "input spikes": "run fewer steps or trials at once (the input rasters are steps x trials x inputs)",
+    "input spikes": "run fewer steps or trials at once",
     "Poisson draws": "run fewer steps at once",
     "currents": "give currents to fewer neurons, or run fewer steps",
     "state and delay ring": "run fewer trials at once (trial_offset= shards a run exactly)",

@@ -32,6 +32,9 @@ Random draws: trial k's stochastic neurons read, each step, one uniform per
 neuron with ``p < 1`` (in network order) from stream ``(k, 1)`` of
 ``SeedSequence(seed)`` (see :mod:`spikec.backends.stimulus`); draws are
 made in blocks of steps, which yields the same numbers as one call per step.
+The event engine computes only the uniforms of stochastic neurons over threshold,
+from the block's generator state (``backends/_event.c``). Inputs come a block at a
+time (:class:`~spikec.backends.stimulus.InputPlan`): a raster, or per-step spike lists.
 """
 
 from __future__ import annotations
@@ -357,12 +360,9 @@ class Simulator:
 
     def _block_rows(self, steps: int, trials: int) -> int:
         """Steps per block: one block of uniforms and one of the dense input raster at most."""
-        rows, ns, k_in = steps, len(self.stochastic), len(self.input_idx)
-        if ns:
-            rows = min(rows, _DRAW_BLOCK // (ns * trials))
-        if k_in:
-            rows = min(rows, _INPUT_BLOCK // (k_in * trials))
-        return max(1, rows)
+        ns, k_in = len(self.stochastic), len(self.input_idx)
+        return max(1, min(steps, _DRAW_BLOCK // (ns * trials) if ns else steps,
+                          _INPUT_BLOCK // (k_in * trials) if k_in else steps))
 
     def _blocks(self, run: _Run) -> Iterable[tuple[int, int]]:
         """Step ranges of one block each (smaller when a progress bar is shown)."""
@@ -467,10 +467,8 @@ class Simulator:
         sparse_inputs = getattr(kernel, "sparse_inputs", False)
         lazy_draws = getattr(kernel, "lazy_draws", False) and len(self.stochastic)
         for t0, t1 in self._blocks(run):
-            if lazy_draws:  # the kernel draws what it needs (backends/_event.c)
-                draws: Any = BlockDraws(run.rngs, t1 - t0, len(self.stochastic))
-            else:
-                draws = self._draw(run, t1 - t0) if len(self.stochastic) else no_draws
+            draws: Any = (BlockDraws(run.rngs, t1 - t0, len(self.stochastic)) if lazy_draws  # kernel draws
+                          else self._draw(run, t1 - t0) if len(self.stochastic) else no_draws)
             window = run.inputs.window(t0, t1)
             kernel(
                 t0, t1, v, ring, self.bias, self.threshold, self.keep, self.reset,
