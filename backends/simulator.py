@@ -107,10 +107,13 @@ ENGINES = ("auto", "numpy", "native", "numba", "event")
 # "auto" falls back to numba only for runs where that pays.
 _KERNEL_WORK = 2_000_000
 _KERNEL_WORK_COLD = 40_000_000
+# ... unless the run is long: numpy's Python loop costs about 20 us a step however small the
+# network (a 168-neuron diffusion circuit ran 10x slower on numpy than native at 1,000 steps).
+_NUMPY_STEPS = 64
 _NUMBA_MODULE = "spikec.backends._kernel"
 
 
-def _choose_engine(engine: str, work: int) -> Any:
+def _choose_engine(engine: str, work: int, steps: int = 0) -> Any:
     """The compiled kernel function (native, numba or event), or None for the numpy engine. A large
     "auto" run with a C compiler is the event engine unless more than a quarter of the neurons is
     touched per step, at the start or over a first block of steps (spikec.backends.event.auto)."""
@@ -124,7 +127,7 @@ def _choose_engine(engine: str, work: int) -> Any:
         where = "" if source == "engine" else "SPIKEC_ENGINE: "
         raise SimulationError(f"{where}unknown engine '{shown}'{did_you_mean(engine, ENGINES)};"
                               f" expected one of {', '.join(ENGINES)}")
-    if engine == "numpy" or (engine == "auto" and work < _KERNEL_WORK):
+    if engine == "numpy" or (engine == "auto" and work < _KERNEL_WORK and steps < _NUMPY_STEPS):
         return None
     if engine == "event":
         from spikec.backends import event
@@ -137,7 +140,7 @@ def _choose_engine(engine: str, work: int) -> Any:
         if engine == "native":
             raise SimulationError(f"engine 'native' is not available: {native.unavailable()}")
         if _NUMBA_MODULE not in sys.modules and work < _KERNEL_WORK_COLD:
-            return None
+            return None  # numba's start-up would not pay
     try:
         from spikec.backends._kernel import run_block
     except ImportError:
@@ -277,7 +280,7 @@ class Simulator:
         rec_idx = self._record(record)
         n_pot = len(rec_idx) if potentials is True else 0 if potentials is False else len(
             self._resolve(potentials, "potentials"))
-        kernel = _choose_engine(engine, self.n * steps * trials)
+        kernel = _choose_engine(engine, self.n * steps * trials, steps)
         parts = self._estimate(steps, trials, len(rec_idx), n_pot, currents, kernel)
         if memory_total(parts) > _max_memory() and getattr(kernel, "adaptive", False) and kernel.fallback:
             parts = self._estimate(steps, trials, len(rec_idx), n_pot, currents, kernel.fallback)
@@ -311,7 +314,7 @@ class Simulator:
             pot_idx = np.zeros(0, dtype=np.int64)
         else:
             pot_idx = self._resolve(potentials, "potentials")
-        kernel = _choose_engine(engine, self.n * steps * trials)
+        kernel = _choose_engine(engine, self.n * steps * trials, steps)
         parts = self._estimate(steps, trials, len(rec_idx), len(pot_idx), len(currents or {}), kernel)
         limit = max_memory if max_memory is not None else _max_memory()
         if memory_total(parts) > limit and getattr(kernel, "adaptive", False) and kernel.fallback is not None:
@@ -565,7 +568,7 @@ def simulate(
     - ``progress``: show a progress bar over steps (tqdm).
     - ``engine``: ``"native"`` (the C kernel, built on first use), ``"event"``
       (exact event-driven: touches only neurons that can change), ``"numba"``,
-      ``"numpy"``, or ``"auto"`` (numpy for small runs; for large ones the
+      ``"numpy"``, or ``"auto"`` (numpy for small, short runs; else the
       event engine unless more than a quarter of the neurons is touched per
       step, then native: see :func:`_choose_engine`; the ``SPIKEC_ENGINE``
       environment variable overrides ``"auto"``). Every engine gives

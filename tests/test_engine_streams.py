@@ -226,3 +226,23 @@ def test_many_blocks_agree_with_numpy_and_the_reference(case: tuple[Any, ...], r
     np.testing.assert_array_equal(got["numpy"].spike_array(), ref.spike_array())
     for name, pot in got["event"].potentials.items():
         np.testing.assert_array_equal(pot.view(np.uint64), got["numpy"].potentials[name].view(np.uint64))
+
+
+def test_auto_runs_long_runs_of_small_networks_compiled() -> None:
+    """numpy's loop costs about the same per step however small the network, so "auto" keeps it
+    for small, short runs only; the long run's spikes are the same either way."""
+    from spikec.backends import native
+    from spikec.backends.simulator import _choose_engine
+
+    assert _choose_engine("auto", 1_000, 10) is None
+    if native.library() is None:
+        pytest.skip(f"no native kernel: {native.unavailable()}")
+    assert _choose_engine("auto", 1_000, 5_000) is not None
+    net = spikec.Network("tiny")
+    net.neuron("a", threshold=1.0, bias=0.25, reset=0.0)
+    net.neuron("b", threshold=2.0)
+    net.synapse("a", "b", weight=1.0, delay=3)
+    got = spikec.simulate(net, 5_000, record="all")
+    want = spikec.simulate(net, 5_000, record="all", engine="numpy")
+    np.testing.assert_array_equal(got.spike_array(), want.spike_array())
+    assert got.spikes_of("a")[0, 0].sum() == 5_000 // 4  # a fires every 4th step

@@ -193,7 +193,7 @@ def test_touches_only_active_neurons(monkeypatch: pytest.MonkeyPatch) -> None:
     from spikec.backends import simulator
 
     engine = event.EventEngine()
-    monkeypatch.setattr(simulator, "_choose_engine", lambda name, work: engine)
+    monkeypatch.setattr(simulator, "_choose_engine", lambda name, work, steps=0: engine)
     r = spikec.simulate(chain(1000), 300, inputs={"x": [0]})
     assert r.spike_times("c[299]") == [[]] and r.spike_times("c[298]") == [[299]]
     assert int(engine._arrays[-1].sum()) == 299  # touched: c[k] at step k + 1 only
