@@ -63,17 +63,10 @@ _ADVICE = {
 }
 
 
-# Parts allocated only once the inputs are planned: the Poisson draws are freed by then.
-_RUN_PARTS = ("recorded spikes", "recorded potentials", "state and delay ring", "random draws",
-              "spike delivery")
-
-
 def memory_total(parts: Mapping[str, int]) -> int:
-    """The peak of a run estimated by parts (:meth:`Simulator.memory_estimate`): the
-    Poisson draws are made and freed before the recordings and the state exist."""
-    run = sum(parts.get(k, 0) for k in _RUN_PARTS)
-    rest = sum(v for k, v in parts.items() if k not in _RUN_PARTS and k != "Poisson draws")
-    return rest + max(run, parts.get("Poisson draws", 0))
+    """The peak of a run estimated by parts (:meth:`Simulator.memory_estimate`): every part
+    is held at once (Poisson stimuli are drawn block by block while the run's state exists)."""
+    return sum(parts.values())
 
 
 def refuse(parts: Mapping[str, int], limit: int, what: str) -> None:

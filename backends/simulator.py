@@ -39,14 +39,13 @@ time (:class:`~spikec.backends.stimulus.InputPlan`): a raster, or per-step spike
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from spikec.backends.engines import ENGINES, cell_bytes, choose_engine
 from spikec.backends.memory import DEFAULT_MAX_MEMORY, memory_total
 from spikec.backends.memory import max_memory as _max_memory
 from spikec.backends.memory import refuse as _refuse
@@ -60,11 +59,13 @@ from spikec.backends.stimulus import (
     poisson_bytes,
     trial_rng,
 )
-from spikec.errors import NetworkError, SimulationError, did_you_mean
+from spikec.errors import NetworkError, SimulationError
 from spikec.ir.network import Network
 from spikec.ir.verify import verify
 
 __all__ = ["Simulator", "SimResult", "simulate", "memory_total", "DEFAULT_MAX_MEMORY", "ENGINES"]
+
+_choose_engine = choose_engine  # looked up here at each run (tests replace it)
 
 _DRAW_BLOCK = 1 << 22  # uniforms generated per block (per trial)
 _INPUT_BLOCK = 1 << 24  # bytes of one block's dense input raster (steps x trials x inputs)
@@ -96,58 +97,6 @@ class _Run:
         # (neuron, trial, step): each neuron's record is a contiguous (trials, steps) view
         self.spikes_out = np.zeros((len(self.rec_idx), self.trials, self.steps), dtype=bool)
         self.pots_out = np.zeros((len(self.pot_idx), self.trials, self.steps))
-
-
-ENGINES = ("auto", "numpy", "native", "numba", "event")
-# Below this much work (neurons x steps x trials) "auto" uses numpy: setting up a compiled
-# kernel costs more than it saves. The native kernel loads in about a millisecond (once
-# built, see spikec.backends.native); numba's first use in a process pays for importing
-# numba and loading its cached kernel (about 0.4-0.8 s measured here, against about 25 ns a
-# neuron-step for numpy and 9 for the compiled kernels on the sim_throughput network), so
-# "auto" falls back to numba only for runs where that pays.
-_KERNEL_WORK = 2_000_000
-_KERNEL_WORK_COLD = 40_000_000
-# ... unless the run is long: numpy's Python loop costs about 20 us a step however small the
-# network (a 168-neuron diffusion circuit ran 10x slower on numpy than native at 1,000 steps).
-_NUMPY_STEPS = 64
-_NUMBA_MODULE = "spikec.backends._kernel"
-
-
-def _choose_engine(engine: str, work: int, steps: int = 0) -> Any:
-    """The compiled kernel function (native, numba or event), or None for the numpy engine. A large
-    "auto" run with a C compiler is the event engine unless more than a quarter of the neurons is
-    touched per step, at the start or over a first block of steps (spikec.backends.event.auto)."""
-    if not isinstance(engine, str):
-        raise SimulationError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    source = "engine"
-    if engine == "auto" and os.environ.get("SPIKEC_ENGINE", "").strip():
-        engine, source = os.environ["SPIKEC_ENGINE"].strip(), "SPIKEC_ENGINE"
-    if engine not in ENGINES:
-        shown = engine if len(engine) <= 40 else engine[:40] + "..."
-        where = "" if source == "engine" else "SPIKEC_ENGINE: "
-        raise SimulationError(f"{where}unknown engine '{shown}'{did_you_mean(engine, ENGINES)};"
-                              f" expected one of {', '.join(ENGINES)}")
-    if engine == "numpy" or (engine == "auto" and work < _KERNEL_WORK and steps < _NUMPY_STEPS):
-        return None
-    if engine == "event":
-        from spikec.backends import event
-        return event.engine()
-    if engine in ("auto", "native"):
-        from spikec.backends import event, native
-
-        if native.library() is not None:
-            return event.auto(native.run_block) if engine == "auto" else native.run_block
-        if engine == "native":
-            raise SimulationError(f"engine 'native' is not available: {native.unavailable()}")
-        if _NUMBA_MODULE not in sys.modules and work < _KERNEL_WORK_COLD:
-            return None  # numba's start-up would not pay
-    try:
-        from spikec.backends._kernel import run_block
-    except ImportError:
-        if engine == "numba":
-            raise SimulationError("engine 'numba' needs the numba package: pip install numba") from None
-        return None
-    return run_block
 
 
 class Simulator:
@@ -247,7 +196,7 @@ class Simulator:
         parts = {
             "compiled network": self._held(),
             "synapse table": table,
-            "input spikes": self._block_rows(steps, t) * t * k_in + 8 * n,
+            "input spikes": self._block_rows(steps, t, kernel) * t * k_in * cell_bytes(kernel) + 8 * n,
             "Poisson draws": poisson_bytes(self.net, steps),
             "currents": 8 * steps * t * n_cur,
             "recorded spikes": steps * t * n_rec + 16 * n_rec,
@@ -361,15 +310,15 @@ class Simulator:
             draws[:, b, :] = rng.random((rows, len(self.stochastic)))
         return draws
 
-    def _block_rows(self, steps: int, trials: int) -> int:
-        """Steps per block: one block of uniforms and one of the dense input raster at most."""
+    def _block_rows(self, steps: int, trials: int, kernel: Any, plan: InputPlan | None = None) -> int:
+        """Steps per block: one block of uniforms and one of the input window at most."""
         ns, k_in = len(self.stochastic), len(self.input_idx)
         return max(1, min(steps, _DRAW_BLOCK // (ns * trials) if ns else steps,
-                          _INPUT_BLOCK // (k_in * trials) if k_in else steps))
+                          _INPUT_BLOCK // (k_in * trials * cell_bytes(kernel, plan)) if k_in else steps))
 
-    def _blocks(self, run: _Run) -> Iterable[tuple[int, int]]:
+    def _blocks(self, run: _Run, kernel: Any = None) -> Iterable[tuple[int, int]]:
         """Step ranges of one block each (smaller when a progress bar is shown)."""
-        block = self._block_rows(run.steps, run.trials)
+        block = self._block_rows(run.steps, run.trials, kernel, run.inputs)
         if run.bar is not None:
             block = min(block, max(1, run.steps // 100))
         for t0 in range(0, run.steps, block):
@@ -469,16 +418,17 @@ class Simulator:
         no_draws = np.zeros((0, trials, 0))
         sparse_inputs = getattr(kernel, "sparse_inputs", False)
         lazy_draws = getattr(kernel, "lazy_draws", False) and len(self.stochastic)
-        for t0, t1 in self._blocks(run):
+        idx = (self.input_idx, self.stochastic, run.cur_idx, run.rec_idx, run.pot_idx)
+        tables = [positions(i) for i in idx]
+        for t0, t1 in self._blocks(run, kernel):
             draws: Any = (BlockDraws(run.rngs, t1 - t0, len(self.stochastic)) if lazy_draws  # kernel draws
                           else self._draw(run, t1 - t0) if len(self.stochastic) else no_draws)
             window = run.inputs.window(t0, t1)
             kernel(
                 t0, t1, v, ring, self.bias, self.threshold, self.keep, self.reset,
-                positions(self.input_idx), positions(self.stochastic), p, draws,
-                window if sparse_inputs else window.raster,
-                positions(run.cur_idx), run.cur, positions(run.rec_idx), run.spikes_out,
-                positions(run.pot_idx), run.pots_out, run.indptr, run.offset, run.weight, events,
+                tables[0], tables[1], p, draws, window if sparse_inputs else window.raster,
+                tables[2], run.cur, tables[3], run.spikes_out, tables[4], run.pots_out, run.indptr,
+                run.offset, run.weight, events,
             )
             if lazy_draws:
                 draws.advance()

@@ -247,9 +247,10 @@ def plan_inputs(
 
     The Poisson stimuli are drawn, per trial, as one ``random((steps, k))`` over the k
     inputs with a rate and no given spikes, in network order (window by window, see
-    :class:`InputPlan`). The given and file spikes are kept as sorted keys (16 bytes each while
-    they are sorted) or, when that is smaller, as a dense raster (steps x trials x inputs bytes);
-    over ``max_bytes`` the smaller is refused before it is allocated."""
+    :class:`InputPlan`). The given and file spikes are kept as sorted keys or, when a dense raster
+    (steps x trials x inputs bytes) is smaller than 16 bytes a spike, as that raster; over
+    ``max_bytes`` it is refused before it is allocated. Keys are counted at ``_KEY_BYTES`` each:
+    8 held, and 28 while a window's events are made from them (a window may hold them all)."""
     neurons = net.input_indices()
     k_in = max(1, len(neurons))
     column = np.full(len(net), -1, dtype=np.int64)
@@ -267,18 +268,24 @@ def plan_inputs(
     is_given = np.zeros(len(neurons), dtype=bool)
     keys: list[np.ndarray] = []
     b_all = np.arange(trials, dtype=np.int64)
+    shared: list[tuple[int, np.ndarray]] = []  # rasters of every trial, read together below
     for k, name in found:
         got = _spike_cells(name, given[name], steps, trials)
+        is_given[k] = True
         if isinstance(got, tuple):
             b, t = got
-            cell = t.astype(np.int64) * trials + b
-        elif got.ndim == 1 or trials == 1:  # one raster for every trial
-            cell = (np.flatnonzero(got)[:, None] * trials + b_all).reshape(-1)
+            keys.append((t.astype(np.int64) * trials + b) * k_in + k)
+        elif got.ndim == 1 or trials == 1:
+            shared.append((k, got.reshape(-1)))
         else:
             b, t = np.nonzero(got)
-            cell = t * trials + b
-        keys.append(cell * k_in + k)
-        is_given[k] = True
+            keys.append((t * trials + b) * k_in + k)
+    at_once = max(1, min(256, _STACK_BYTES // max(1, steps)))
+    for a in range(0, len(shared), at_once):  # one nonzero over a block of rasters (<= 16 MiB)
+        chunk = shared[a:a + at_once]
+        row, t = np.divmod(np.flatnonzero(np.stack([r for _, r in chunk])), steps)
+        col = np.array([k for k, _ in chunk], dtype=np.int64)[row]
+        keys.append((((t * trials)[:, None] + b_all) * k_in + col[:, None]).reshape(-1))
     # File spike times: inputs given one stimulus together share its tuple, so group by it.
     groups: dict[int, tuple[tuple[int, ...], list[int]]] = {}
     for i, times in net.stimulus_times.items():
@@ -292,11 +299,12 @@ def plan_inputs(
             file_parts.append((ts, cols))
     count = sum(len(x) for x in keys) + trials * sum(len(ts) * len(cols) for ts, cols in file_parts)
     dense_bytes = steps * trials * len(neurons)
-    if max_bytes is not None and min(16 * count, dense_bytes) > max_bytes:
+    need = dense_bytes if dense_bytes < 16 * count else _KEY_BYTES * count
+    if max_bytes is not None and need > max_bytes:
         raise SimulationError(
             f"the input spikes ({count:,} given and file spikes over {trials:,} trials) need about"
-            f" {min(16 * count, dense_bytes):,} bytes, over the limit of {max_bytes:,}; run fewer steps or"
-            " trials at once (trial_offset= shards a run exactly), or raise max_memory / SPIKEC_MAX_MEMORY")
+            f" {need:,} bytes, over the limit of {max_bytes:,}; run fewer steps or trials at once"
+            " (trial_offset= shards a run exactly), or raise max_memory / SPIKEC_MAX_MEMORY")
     dense = None
     merged = np.zeros(0, dtype=np.int64)
     if dense_bytes < 16 * count:  # dense inputs: scattered into a raster, nothing sorted
@@ -316,6 +324,10 @@ def plan_inputs(
     rates = net.stimulus_rates[neurons]
     poisson = np.flatnonzero(~np.isnan(rates) & ~is_given)
     return InputPlan(neurons, steps, trials, merged, poisson, rates[poisson], seed, trial_offset, dense)
+
+
+_KEY_BYTES = 36
+_STACK_BYTES = 1 << 24  # every-trial rasters stacked for one nonzero, at most this many bytes
 
 
 def _poisson_rows(steps: int, k: int) -> int:

@@ -19,7 +19,7 @@ from spikec.errors import did_you_mean
 
 __all__ = ["build_parser", "count", "fraction"]
 
-#: The simulator's engines (``spikec.backends.simulator.ENGINES``; not imported here, so
+#: The simulator's engines (``spikec.backends.engines.ENGINES``; not imported here, so
 #: building the parser loads no numpy).
 ENGINES = ("auto", "numpy", "native", "numba", "event")
 #: Built-in targets that ``spikec run`` accepts (those with a SANA-FE architecture).
