@@ -155,8 +155,8 @@ class InputPlan:
 
     def _dense(self, t0: int, t1: int) -> np.ndarray:
         k = len(self.neurons)
-        if self.dense is not None:
-            out = self.dense[t0:t1].copy()
+        if self.dense is not None:  # a view unless Poisson spikes are added to it
+            out = self.dense[t0:t1].copy() if len(self.poisson) else self.dense[t0:t1]
         else:
             out = np.zeros((t1 - t0, self.trials, k), dtype=bool)
             out.reshape(-1)[self._keys_in(t0, t1) - t0 * self.trials * k] = True
@@ -281,11 +281,8 @@ def plan_inputs(
             b, t = np.nonzero(got)
             keys.append((t * trials + b) * k_in + k)
     at_once = max(1, min(256, _STACK_BYTES // max(1, steps)))
-    for a in range(0, len(shared), at_once):  # one nonzero over a block of rasters (<= 16 MiB)
-        chunk = shared[a:a + at_once]
-        row, t = np.divmod(np.flatnonzero(np.stack([r for _, r in chunk])), steps)
-        col = np.array([k for k, _ in chunk], dtype=np.int64)[row]
-        keys.append((((t * trials)[:, None] + b_all) * k_in + col[:, None]).reshape(-1))
+    chunks = [shared[a:a + at_once] for a in range(0, len(shared), at_once)]  # each <= 16 MiB stacked
+    shared_count = trials * sum(int(np.count_nonzero(r)) for _, r in shared)
     # File spike times: inputs given one stimulus together share its tuple, so group by it.
     groups: dict[int, tuple[tuple[int, ...], list[int]]] = {}
     for i, times in net.stimulus_times.items():
@@ -297,7 +294,8 @@ def plan_inputs(
         ts = np.unique(np.array([t for t in times if t < steps], dtype=np.int64))
         if len(cols) and len(ts):
             file_parts.append((ts, cols))
-    count = sum(len(x) for x in keys) + trials * sum(len(ts) * len(cols) for ts, cols in file_parts)
+    count = (sum(len(x) for x in keys) + shared_count
+             + trials * sum(len(ts) * len(cols) for ts, cols in file_parts))
     dense_bytes = steps * trials * len(neurons)
     need = dense_bytes if dense_bytes < 16 * count else _KEY_BYTES * count
     if max_bytes is not None and need > max_bytes:
@@ -311,9 +309,15 @@ def plan_inputs(
         dense = np.zeros((steps, trials, len(neurons)), dtype=bool)
         for part in keys:
             dense.reshape(-1)[part] = True
+        for chunk in chunks:  # copied as rows
+            dense[:, :, [k for k, _ in chunk]] = np.stack([r for _, r in chunk], axis=1)[:, None, :]
         for ts, cols in file_parts:
             dense[np.ix_(ts, b_all, cols)] = True
     else:
+        for chunk in chunks:  # one nonzero over a block of rasters
+            row, t = np.divmod(np.flatnonzero(np.stack([r for _, r in chunk])), steps)
+            col = np.array([k for k, _ in chunk], dtype=np.int64)[row]
+            keys.append((((t * trials)[:, None] + b_all) * k_in + col[:, None]).reshape(-1))
         for ts, cols in file_parts:
             cell = ts[:, None] * trials + b_all[None, :]
             keys.append((cell.reshape(-1, 1) * k_in + cols[None, :]).reshape(-1))
