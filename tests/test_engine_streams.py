@@ -246,3 +246,22 @@ def test_auto_runs_long_runs_of_small_networks_compiled() -> None:
     want = spikec.simulate(net, 5_000, record="all", engine="numpy")
     np.testing.assert_array_equal(got.spike_array(), want.spike_array())
     assert got.spikes_of("a")[0, 0].sum() == 5_000 // 4  # a fires every 4th step
+
+
+def test_the_estimate_counts_each_trials_generator() -> None:
+    """A run of many trials of a tiny network is mostly per-trial Python objects: the estimate
+    grows per trial by at least what a trial's generator takes (measured with tracemalloc)."""
+    import tracemalloc
+
+    from spikec.backends.memory import memory_total
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    held = [trial_rng(0, b, NEURON_STREAM) for b in range(2000)]
+    per_generator = (tracemalloc.get_traced_memory()[0] - before) / len(held)
+    tracemalloc.stop()
+    net = spikec.Network("tiny")
+    net.neuron("y", threshold=1.0, p=0.5)
+    sim = spikec.Simulator(net)
+    one, many = (memory_total(sim.memory_estimate(4, t, record=[])) for t in (1, 10_001))
+    assert (many - one) / 10_000 >= per_generator > 100
