@@ -17,6 +17,13 @@ from spikec.backends.binary_net import ModelImportError
 nir = pytest.importorskip("nir")
 from spikec.backends.nir_import import nir_to_model, nir_to_net  # noqa: E402
 
+
+def conv2d(input_shape: tuple[int, int], weight: np.ndarray, bias: np.ndarray, padding: int = 1) -> Any:
+    """A stride-1, undilated, ungrouped NIR Conv2d (the form every producer test here writes)."""
+    return nir.Conv2d(input_shape=input_shape, weight=weight, stride=1, padding=padding, dilation=1,
+                      groups=1, bias=bias)
+
+
 # -- the reference interpreter ----------------------------------------------------------------
 
 SPIKING = ("Threshold", "IF", "LIF", "CubaLIF")
@@ -408,28 +415,12 @@ def test_conv_pool_flatten_into_if() -> None:
     rng = np.random.default_rng(5)
     nodes = {
         **io((2, 6, 6), 4),
-        "conv": nir.Conv2d(
-            input_shape=(6, 6),
-            weight=rng.choice([-1.0, 0.5, 1.0], size=(3, 2, 3, 3)),
-            stride=1,
-            padding=1,
-            dilation=1,
-            groups=1,
-            bias=np.array([0.5, -0.5, 0.0]),
-        ),
+        "conv": conv2d((6, 6), rng.choice([-1.0, 0.5, 1.0], size=(3, 2, 3, 3)), np.array([0.5, -0.5, 0.0])),
         "if1": nir.IF(r=np.ones((3, 6, 6)), v_threshold=np.full((3, 6, 6), 1.0)),
         "pool": nir.SumPool2d(
             kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])
         ),
-        "conv2": nir.Conv2d(
-            input_shape=(3, 3),
-            weight=rng.choice([0.5, 1.0], size=(2, 3, 2, 2)),
-            stride=1,
-            padding=0,
-            dilation=1,
-            groups=1,
-            bias=np.zeros(2),
-        ),
+        "conv2": conv2d((3, 3), rng.choice([0.5, 1.0], size=(2, 3, 2, 2)), np.zeros(2), padding=0),
         "if2": nir.IF(r=np.ones((2, 2, 2)), v_threshold=np.full((2, 2, 2), 1.0)),
         "flat": nir.Flatten(input_type={"input": np.array([2, 2, 2])}, start_dim=0),
         "fc": nir.Affine(weight=rng.choice([-0.5, 0.5, 1.0], size=(4, 8)), bias=np.full(4, 0.25)),
@@ -448,26 +439,10 @@ def test_sumpool_feeding_conv_and_flatten_tail_import() -> None:
     rng = np.random.default_rng(6)
     nodes = {
         **io((1, 8, 8), 2),
-        "c1": nir.Conv2d(
-            input_shape=(8, 8),
-            weight=np.ones((2, 1, 3, 3)),
-            stride=1,
-            padding=1,
-            dilation=1,
-            groups=1,
-            bias=np.zeros(2),
-        ),
+        "c1": conv2d((8, 8), np.ones((2, 1, 3, 3)), np.zeros(2)),
         "n1": nir.IF(r=np.ones((2, 8, 8)), v_threshold=np.full((2, 8, 8), 2.0)),
         "p1": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
-        "c2": nir.Conv2d(
-            input_shape=(4, 4),
-            weight=np.ones((2, 2, 3, 3)),
-            stride=1,
-            padding=1,
-            dilation=1,
-            groups=1,
-            bias=np.zeros(2),
-        ),
+        "c2": conv2d((4, 4), np.ones((2, 2, 3, 3)), np.zeros(2)),
         "n2": nir.IF(r=np.ones((2, 4, 4)), v_threshold=np.full((2, 4, 4), 3.0)),
         "p2": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
         "flat": nir.Flatten(input_type=None, start_dim=0, end_dim=-1),
@@ -476,15 +451,7 @@ def test_sumpool_feeding_conv_and_flatten_tail_import() -> None:
     }
     names = ["input", "c1", "n1", "p1", "c2", "n2", "p2", "flat", "fc", "n3", "output"]
     check(graph(nodes, list(zip(names, names[1:], strict=False))), spikes(rng, 10, 1, 8, 8))
-    nodes["c2"] = nir.Conv2d(
-        input_shape=(8, 8),
-        weight=np.ones((2, 2, 3, 3)),
-        stride=1,
-        padding=1,
-        dilation=1,
-        groups=1,
-        bias=np.zeros(2),
-    )
+    nodes["c2"] = conv2d((8, 8), np.ones((2, 2, 3, 3)), np.zeros(2))
     with pytest.raises(
         ModelImportError,
         match=r"^error: node 'c2': input_shape \(8, 8\) \(the input before"
